@@ -1,0 +1,35 @@
+using ReviewOrleans.ReviewCtl;
+using ReviewOrleans.ReviewCtl.Commands;
+
+// One table of top-level commands; each command group lives in its own file under Commands/ and receives
+// the arguments after its name.
+var commands = new SortedDictionary<string, (string Summary, Func<string[], Task<int>> Run)>(StringComparer.Ordinal)
+{
+    ["version"] = ("print the tool's version", VersionCommand.RunAsync),
+};
+
+if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+{
+    Console.WriteLine("reviewctl: the ReviewOrleans command-line tool\n\nCommands:");
+    foreach (var (name, (summary, _)) in commands)
+    {
+        Console.WriteLine($"  {name,-14} {summary}");
+    }
+    return args.Length == 0 ? 2 : 0;
+}
+
+if (!commands.TryGetValue(args[0], out var command))
+{
+    Console.Error.WriteLine($"reviewctl: unknown command '{args[0]}' (try reviewctl --help)");
+    return 2;
+}
+
+try
+{
+    return await command.Run(args[1..]);
+}
+catch (CommandLineException ex)
+{
+    Console.Error.WriteLine($"reviewctl {args[0]}: {ex.Message}");
+    return 2;
+}
