@@ -1,0 +1,66 @@
+namespace ReviewOrleans.Contracts.Grains;
+
+/// <summary>
+/// Subscribes implicitly to one partition of the "reviews" stream: validates, de-duplicates, scores sentiment,
+/// pre-aggregates windows and feeds the category, anomaly, counting and priority grains. Keyed by partition number.
+/// </summary>
+public interface IReviewPartitionGrain : IGrainWithIntegerKey
+{
+    /// <summary>Sends everything buffered to the downstream grains now (normally a timer does it).</summary>
+    Task Flush();
+
+    Task<PartitionStats> GetStats();
+}
+
+/// <summary>One product category's timer-driven tumbling windows and their persisted history. Keyed by category.</summary>
+public interface ICategoryGrain : IGrainWithStringKey
+{
+    Task MergePartials(List<CategoryPartial> partials);
+
+    Task<CategoryHistory> GetHistory(int lastWindows);
+
+    /// <summary>Closes due windows now (normally the timer does it); returns how many were emitted.</summary>
+    Task<int> Tick();
+}
+
+/// <summary>The set of categories seen so far. A single grain: partitions call it only for categories new to them.</summary>
+public interface ICategoryDirectoryGrain : IGrainWithIntegerKey
+{
+    Task Register(List<string> categories);
+
+    Task<List<string>> List();
+}
+
+/// <summary>A Random Cut Forest detector over one partition's reviews. Keyed by partition number.</summary>
+public interface IAnomalyGrain : IGrainWithIntegerKey
+{
+    Task Observe(List<AnomalyObservation> observations);
+
+    Task<AnomalyStatus> GetStatus(int recentAlerts);
+}
+
+/// <summary>Exact totals and distinct counts per window, merged from the partitions. Keyed by "global".</summary>
+public interface ICountingGrain : IGrainWithStringKey
+{
+    Task Add(CountDelta delta);
+
+    Task<CountReport> GetReport(int lastWindows);
+}
+
+/// <summary>A category's bounded, persisted queue of reviews that need attention. Keyed by category.</summary>
+public interface IPriorityQueueGrain : IGrainWithStringKey
+{
+    Task Enqueue(List<PriorityReviewRecord> reviews);
+
+    Task<List<PriorityReviewRecord>> List(int limit);
+
+    Task<bool> Acknowledge(string reviewId);
+}
+
+/// <summary>The bounded dead-letter store: the newest refused records with their reasons. Keyed by 0.</summary>
+public interface IDeadLetterGrain : IGrainWithIntegerKey
+{
+    Task Add(List<DeadLetterRecord> deadLetters);
+
+    Task<DeadLetterPage> List(int limit);
+}

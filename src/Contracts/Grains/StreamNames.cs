@@ -1,0 +1,33 @@
+namespace ReviewOrleans.Contracts.Grains;
+
+/// <summary>Names shared by producers and consumers of the platform's Orleans streams.</summary>
+public static class StreamNames
+{
+    /// <summary>The stream provider's name, whatever its kind (memory by default, Event Hubs optional).</summary>
+    public const string Provider = "ReviewStreams";
+
+    /// <summary>Incoming reviews, keyed by partition number (0..P-1); each item is a <see cref="Reviews.ReviewBatch"/>.</summary>
+    public const string Reviews = "reviews";
+
+    /// <summary>Closed windows of every category on one stream (key <see cref="AllKey"/>); each item is a <see cref="WindowSnapshot"/>.</summary>
+    public const string Metrics = "metrics";
+
+    /// <summary>Anomaly alerts on one stream (key <see cref="AllKey"/>); each item is an <see cref="AnomalyAlertRecord"/>.</summary>
+    public const string Alerts = "alerts";
+
+    public const string AllKey = "all";
+
+    /// <summary>The category grain that aggregates every review, whatever its category.</summary>
+    public const string AllCategories = "All";
+
+    /// <summary>
+    /// The partition of a review: XxHash3 of its review_id's UTF-8 bytes, modulo the partition count, so a re-sent
+    /// review always lands on the grain that has seen it (de-duplication is per partition).
+    /// </summary>
+    public static int PartitionOf(string reviewId, int partitions)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        var count = System.Text.Encoding.UTF8.GetBytes(reviewId.AsSpan(0, Math.Min(reviewId.Length, 64)), buffer);
+        return (int)(System.IO.Hashing.XxHash3.HashToUInt64(buffer[..count]) % (ulong)partitions);
+    }
+}

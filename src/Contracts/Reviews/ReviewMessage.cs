@@ -1,0 +1,64 @@
+namespace ReviewOrleans.Contracts.Reviews;
+
+/// <summary>
+/// One review as it travels through the platform: the Amazon Customer Reviews fields plus the channel it came from
+/// (<see cref="Source"/>) and its own time (<see cref="EventTimeMs"/>). Only review_id, product_category and
+/// review_body are required; <see cref="ReviewValidator"/> enforces the rules.
+/// </summary>
+[GenerateSerializer, Alias("review-message.v1")]
+public sealed class ReviewMessage
+{
+    [Id(0)] public string? Marketplace { get; set; }
+    [Id(1)] public string? CustomerId { get; set; }
+    [Id(2)] public string ReviewId { get; set; } = "";
+    [Id(3)] public string? ProductId { get; set; }
+    [Id(4)] public string? ProductParent { get; set; }
+    [Id(5)] public string? ProductTitle { get; set; }
+    [Id(6)] public string ProductCategory { get; set; } = "";
+    [Id(7)] public int? StarRating { get; set; }
+    [Id(8)] public int? HelpfulVotes { get; set; }
+    [Id(9)] public int? TotalVotes { get; set; }
+    [Id(10)] public bool? Vine { get; set; }
+    [Id(11)] public bool? VerifiedPurchase { get; set; }
+    [Id(12)] public string? ReviewHeadline { get; set; }
+    [Id(13)] public string ReviewBody { get; set; } = "";
+    [Id(14)] public string? ReviewDate { get; set; }
+    [Id(15)] public string? Source { get; set; }
+
+    /// <summary>When the review happened, in Unix milliseconds; null when the sender did not say.</summary>
+    [Id(16)] public long? EventTimeMs { get; set; }
+
+    /// <summary>When the gateway accepted it, in Unix milliseconds: processing-time windows and latency use it.</summary>
+    [Id(17)] public long IngestedAtMs { get; set; }
+
+    /// <summary>Optional fields (all but the three required ones) that the sender left out.</summary>
+    public int MissingOptionalFieldCount()
+    {
+        var missing = 0;
+        missing += string.IsNullOrEmpty(Marketplace) ? 1 : 0;
+        missing += string.IsNullOrEmpty(CustomerId) ? 1 : 0;
+        missing += string.IsNullOrEmpty(ProductId) ? 1 : 0;
+        missing += string.IsNullOrEmpty(ProductParent) ? 1 : 0;
+        missing += string.IsNullOrEmpty(ProductTitle) ? 1 : 0;
+        missing += StarRating is null ? 1 : 0;
+        missing += HelpfulVotes is null ? 1 : 0;
+        missing += TotalVotes is null ? 1 : 0;
+        missing += Vine is null ? 1 : 0;
+        missing += VerifiedPurchase is null ? 1 : 0;
+        missing += string.IsNullOrEmpty(ReviewHeadline) ? 1 : 0;
+        missing += string.IsNullOrEmpty(ReviewDate) ? 1 : 0;
+        missing += string.IsNullOrEmpty(Source) ? 1 : 0;
+        missing += EventTimeMs is null ? 1 : 0;
+        return missing;
+    }
+
+    /// <summary>Number of optional fields counted by <see cref="MissingOptionalFieldCount"/>.</summary>
+    public const int OptionalFieldCount = 14;
+}
+
+/// <summary>The unit carried on the "reviews" stream: the reviews of one partition from one ingestion call.</summary>
+[GenerateSerializer, Alias("review-batch.v1")]
+public sealed class ReviewBatch
+{
+    [Id(0)] public ReviewMessage[] Reviews { get; set; } = [];
+}
