@@ -1,0 +1,129 @@
+using System.Globalization;
+using Onnx;
+using ReviewOrleans.Sentiment.Onnx;
+
+namespace ReviewOrleans.Sentiment.FastText;
+
+/// <summary>
+/// Parameters of the fastText-style classifier: an embedding table of <c>Buckets × Dim</c>, a linear layer
+/// <c>Dim × 5</c> and a bias. The prediction for a text is softmax(Wᵀ · mean(E[features]) + b) (Joulin et al. 2017, §2).
+/// The trainer updates these arrays in place; <see cref="ToOnnx"/> writes the same function as an ONNX graph.
+/// </summary>
+internal sealed class FastTextModel
+{
+    public const int Classes = SentimentResult.StarCount;
+    public const string IdsInput = "ids";
+    public const string WeightsInput = "weights";
+    public const string ProbabilitiesOutput = "probabilities";
+    public const string BucketsMetadataKey = "reviewor.buckets";
+
+    public FastTextModel(int buckets, int dim)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(buckets, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(dim, 1);
+        Buckets = buckets;
+        Dim = dim;
+        Embedding = new float[(long)buckets * dim];
+        Output = new float[dim * Classes];
+        Bias = new float[Classes];
+    }
+
+    public int Buckets { get; }
+    public int Dim { get; }
+
+    /// <summary>Row-major [Buckets, Dim].</summary>
+    public float[] Embedding { get; }
+
+    /// <summary>Row-major [Dim, Classes] (class index k means k+1 stars).</summary>
+    public float[] Output { get; }
+
+    public float[] Bias { get; }
+
+    /// <summary>Mean of the feature rows, in the order ONNX Runtime's Mul + ReduceSum computes it.</summary>
+    public void Hidden(ReadOnlySpan<long> features, Span<float> hidden)
+    {
+        hidden.Clear();
+        if (features.IsEmpty)
+        {
+            return;
+        }
+        var w = 1f / features.Length;
+        foreach (var id in features)
+        {
+            var row = Embedding.AsSpan((int)(id * Dim), Dim);
+            for (var d = 0; d < Dim; d++)
+            {
+                hidden[d] += row[d] * w;
+            }
+        }
+    }
+
+    /// <summary>Logits Wᵀh + b for a hidden vector.</summary>
+    public void Logits(ReadOnlySpan<float> hidden, Span<float> logits)
+    {
+        for (var k = 0; k < Classes; k++)
+        {
+            var z = 0f;
+            for (var d = 0; d < Dim; d++)
+            {
+                z += hidden[d] * Output[(d * Classes) + k];
+            }
+            logits[k] = z + Bias[k];
+        }
+    }
+
+    /// <summary>The model's forward pass in plain C#: the five class probabilities of one text's features.</summary>
+    public void Predict(ReadOnlySpan<long> features, Span<float> probabilities)
+    {
+        Span<float> hidden = Dim <= 256 ? stackalloc float[Dim] : new float[Dim];
+        Hidden(features, hidden);
+        Logits(hidden, probabilities);
+        Softmax(probabilities);
+    }
+
+    public static void Softmax(Span<float> values)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var v in values)
+        {
+            max = MathF.Max(max, v);
+        }
+        var sum = 0f;
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = MathF.Exp(values[i] - max);
+            sum += values[i];
+        }
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] /= sum;
+        }
+    }
+
+    /// <summary>
+    /// Writes the model as ONNX: Gather(E, ids) → ×weights → ReduceSum over tokens → MatMul W → Add b → Softmax.
+    /// The caller passes weights 1/n for a text's n features and 0 for padding, which makes the ReduceSum the
+    /// mean of fastText's embedding bag while the batch stays one rectangular [batch, tokens] tensor.
+    /// </summary>
+    public byte[] ToOnnx(string producer = "reviewctl model train")
+    {
+        var g = new OnnxGraphWriter("fasttext_sentiment");
+        var ids = g.Input(IdsInput, TensorProto.Types.DataType.Int64, "batch", "tokens");
+        var weights = g.Input(WeightsInput, TensorProto.Types.DataType.Float, "batch", "tokens");
+        var table = g.Initializer("embedding", Embedding, Buckets, Dim);
+        var output = g.Initializer("output_weight", Output, Dim, Classes);
+        var bias = g.Initializer("output_bias", Bias, Classes);
+        var axisTokens = g.Initializer("axis_tokens", [1L], 1);
+        var axisLast = g.Initializer("axis_last", [2L], 1);
+        var rows = g.Node("Gather", [table, ids], attributes: OnnxGraphWriter.IntAttribute("axis", 0));
+        var w3 = g.Node("Unsqueeze", [weights, axisLast]);
+        var weighted = g.Node("Mul", [rows, w3]);
+        var hidden = g.Node("ReduceSum", [weighted, axisTokens], attributes: OnnxGraphWriter.IntAttribute("keepdims", 0));
+        var projected = g.Node("MatMul", [hidden, output]);
+        var logits = g.Node("Add", [projected, bias]);
+        g.Node("Softmax", [logits], ProbabilitiesOutput, OnnxGraphWriter.IntAttribute("axis", -1));
+        g.Output(ProbabilitiesOutput, TensorProto.Types.DataType.Float, "batch", Classes);
+        g.Metadata(BucketsMetadataKey, Buckets.ToString(CultureInfo.InvariantCulture));
+        return g.ToBytes(producer);
+    }
+}

@@ -1,0 +1,91 @@
+using System.Globalization;
+using Microsoft.ML.OnnxRuntime;
+using ReviewOrleans.Sentiment.Onnx;
+
+namespace ReviewOrleans.Sentiment.FastText;
+
+/// <summary>
+/// Scores with the fastText-style model: C# turns each text into hashed unigram/bigram ids (no strings are
+/// created), the batch becomes one padded [batch, tokens] tensor of ids plus a tensor of 1/n weights, and one
+/// ONNX Runtime Run computes the embedding-bag mean, the linear layer and the softmax.
+/// </summary>
+internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchBuffers>
+{
+    private static readonly string[] InputNames = [FastTextModel.IdsInput, FastTextModel.WeightsInput];
+    private readonly HashedNgramTokenizer _tokenizer;
+    private readonly string[] _outputNames;
+
+    public FastTextScorer(SentimentModelManifest manifest, SentimentScorerOptions options)
+        : base(manifest, options)
+    {
+        try
+        {
+            _tokenizer = new HashedNgramTokenizer(HashedNgramOptions.FromJson(manifest.Tokenizer, manifest.ManifestPath));
+            _outputNames = [manifest.OutputName];
+            CheckInputs("fasttext", InputNames);
+            if (Session.ModelMetadata.CustomMetadataMap.TryGetValue(FastTextModel.BucketsMetadataKey, out var rows)
+                && rows != _tokenizer.Options.Buckets.ToString(CultureInfo.InvariantCulture))
+            {
+                throw new SentimentModelException(
+                    $"{manifest.ManifestPath}: field 'tokenizer.buckets' is {_tokenizer.Options.Buckets} but the model's embedding table has {rows} rows");
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    internal HashedNgramTokenizer Tokenizer => _tokenizer;
+
+    protected override BatchBuffers CreateBuffers() => new(MaxBatchSize, _tokenizer.MaxFeatures);
+
+    protected override ReadOnlySpan<float> RunBatch(IReadOnlyList<string> texts, int start, int count, BatchBuffers buffers)
+    {
+        var capacity = _tokenizer.MaxFeatures;
+        var longest = 1; // a zero-length tokens axis is legal ONNX but not worth the edge case: pad to at least 1
+        for (var i = 0; i < count; i++)
+        {
+            var n = _tokenizer.Tokenize(TextAt(texts, start + i), buffers.Ids.AsSpan(i * capacity, capacity));
+            buffers.Counts[i] = n;
+            longest = Math.Max(longest, n);
+        }
+        // Compact rows from stride `capacity` to stride `longest`; row i moves to a lower or equal offset and never
+        // over a row not yet moved, because (i + 1) * capacity ≥ i * longest + longest.
+        for (var i = 0; i < count; i++)
+        {
+            var n = buffers.Counts[i];
+            var row = i * longest;
+            if (i > 0)
+            {
+                Array.Copy(buffers.Ids, i * capacity, buffers.Ids, row, n);
+            }
+            buffers.Ids.AsSpan(row + n, longest - n).Clear();
+            buffers.Weights.AsSpan(row, n).Fill(n == 0 ? 0f : 1f / n);
+            buffers.Weights.AsSpan(row + n, longest - n).Clear();
+        }
+        var shape = new long[] { count, longest };
+        using var ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Ids.AsMemory(0, count * longest), shape);
+        using var weights = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Weights.AsMemory(0, count * longest), shape);
+        using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
+            buffers.Output.AsMemory(0, count * SentimentResult.StarCount), [count, SentimentResult.StarCount]);
+        buffers.Inputs[0] = ids;
+        buffers.Inputs[1] = weights;
+        buffers.Outputs[0] = output;
+        Session.Run(buffers.RunOptions, InputNames, buffers.Inputs, _outputNames, buffers.Outputs);
+        return buffers.Output.AsSpan(0, count * SentimentResult.StarCount);
+    }
+
+    /// <summary>Arrays sized for the largest batch, reused across calls by one caller at a time.</summary>
+    internal sealed class BatchBuffers(int maxBatch, int maxFeatures)
+    {
+        public long[] Ids { get; } = new long[maxBatch * maxFeatures];
+        public float[] Weights { get; } = new float[maxBatch * maxFeatures];
+        public int[] Counts { get; } = new int[maxBatch];
+        public float[] Output { get; } = new float[maxBatch * SentimentResult.StarCount];
+        public OrtValue[] Inputs { get; } = new OrtValue[2];
+        public OrtValue[] Outputs { get; } = new OrtValue[1];
+        public RunOptions RunOptions { get; } = new();
+    }
+}
