@@ -6,6 +6,7 @@ using ReviewOrleans.ReviewCtl.Commands;
 var commands = new SortedDictionary<string, (string Summary, Func<string[], Task<int>> Run)>(StringComparer.Ordinal)
 {
     ["version"] = ("print the tool's version", VersionCommand.RunAsync),
+    ["model"] = ("train and evaluate the sentiment model (model train | model eval FILE... [--builtin])", ModelCommand.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

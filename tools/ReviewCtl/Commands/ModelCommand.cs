@@ -1,0 +1,249 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Hashing;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ReviewOrleans.Sentiment;
+using ReviewOrleans.Sentiment.Evaluation;
+using ReviewOrleans.Sentiment.FastText;
+using ReviewOrleans.Sentiment.Lexicon;
+using ReviewOrleans.Sentiment.Training;
+
+namespace ReviewOrleans.ReviewCtl.Commands;
+
+/// <summary><c>reviewctl model train|eval</c>: trains the default sentiment model and evaluates any model.</summary>
+internal static class ModelCommand
+{
+    private const string Usage =
+        "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--negation-scope N] [--json]\n" +
+        "       reviewctl model eval [FILE...] [--builtin] [--model PATH] [--data DIR] [--no-lexicon] [--categories] [--json]";
+
+    public static Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            Console.WriteLine(Usage);
+            return Task.FromResult(args.Length == 0 ? 2 : 0);
+        }
+        return args[0] switch
+        {
+            "train" => Task.FromResult(Train(new CommandLine(args[1..]))),
+            "eval" => Task.FromResult(Eval(new CommandLine(args[1..], "builtin", "no-lexicon", "categories"))),
+            _ => throw new CommandLineException($"unknown subcommand '{args[0]}'\n{Usage}"),
+        };
+    }
+
+    private static string? FindData(CommandLine cl)
+    {
+        var explicitDir = cl.String("data");
+        if (explicitDir is not null)
+        {
+            return Directory.Exists(explicitDir) ? Path.GetFullPath(explicitDir) : null;
+        }
+        return SharedDataLocator.Find(Environment.CurrentDirectory) ?? SharedDataLocator.Find();
+    }
+
+    private static int Train(CommandLine cl)
+    {
+        var defaults = new FastTextTrainingOptions();
+        var options = new FastTextTrainingOptions
+        {
+            Seed = cl.Int("seed", defaults.Seed),
+            Epochs = cl.Int("epochs", defaults.Epochs),
+            LearningRate = (float)cl.Double("lr", defaults.LearningRate),
+            Dim = cl.Int("dim", defaults.Dim),
+            Buckets = cl.Int("buckets", defaults.Buckets),
+            MaxWords = cl.Int("max-words", defaults.MaxWords),
+            NegationScope = cl.Int("negation-scope", defaults.NegationScope),
+        };
+        var outDir = Path.GetFullPath(cl.String("out", DefaultSentimentModel.RelativeDirectory));
+        var json = cl.Json;
+        var dataDir = FindData(cl);
+        cl.RejectUnknownOptions();
+        if (options.Epochs < 1 || options.Dim < 1 || options.Buckets < 1 || options.MaxWords < 1 || options.LearningRate <= 0)
+        {
+            throw new CommandLineException("--epochs, --dim, --buckets, --max-words and --lr must be positive");
+        }
+        if (dataDir is null)
+        {
+            Console.Error.WriteLine("reviewctl model train: training data not found: expected shared/data beside the repository " +
+                "(e.g. /work/shared/data for /work/main), or pass --data DIR. Nothing was trained.");
+            return 1;
+        }
+        var log = json ? Console.Error : Console.Out;
+        var clock = Stopwatch.StartNew();
+        var splits = SentimentDataSplits.Load(dataDir);
+        log.WriteLine($"data {dataDir}: train {splits.Train.Count}, dev {splits.Dev.Count}, test " +
+            string.Join(", ", splits.Test.Select(t => $"{t.Key} {t.Value.Count}")));
+
+        var trainer = new FastTextTrainer(options);
+        var devFeatures = trainer.Featurize(splits.Dev);
+        var model = trainer.Train(splits.Train, (epoch, m) =>
+            log.WriteLine($"epoch {epoch,2}: dev {DevSummary(m, splits.Dev, devFeatures)}  ({clock.Elapsed.TotalSeconds:0.0} s)"));
+        var trainSeconds = clock.Elapsed.TotalSeconds;
+
+        Directory.CreateDirectory(outDir);
+        var onnx = model.ToOnnx();
+        var onnxPath = Path.Combine(outDir, "model.onnx");
+        File.WriteAllBytes(onnxPath, onnx);
+        var training = options.ToJson();
+        training["data"] = new JsonArray(
+            "womens-clothing (Kaggle Women's E-Commerce Clothing Reviews, CC0): 5-star labels, split by Clothing ID",
+            "fdu-mtl (Liu, Qiu & Huang 2017, from Blitzer et al. 2007 Amazon reviews; research benchmark, no licence stated): binary labels as partial star labels",
+            "uci-sentences (Kotzias et al. 2015, CC BY 4.0): held out as out-of-domain, never trained on");
+        training["trainCount"] = splits.Train.Count;
+        training["devCount"] = splits.Dev.Count;
+        training["trainSeconds"] = Math.Round(trainSeconds, 1);
+        var manifest = new SentimentModelManifest
+        {
+            Id = "sentiment-fast",
+            Version = "1.0+" + XxHash64.HashToUInt64(onnx).ToString("x16", CultureInfo.InvariantCulture)[..8],
+            Kind = SentimentModelInfo.FastTextKind,
+            ModelFile = "model.onnx",
+            StarsByOutputIndex = [1, 2, 3, 4, 5],
+            Id2Label = SentimentModelManifest.DefaultId2Label(),
+            OutputName = FastTextModel.ProbabilitiesOutput,
+            MaxTokens = options.MaxWords,
+            Tokenizer = options.TokenizerOptions.ToJson(),
+            Training = training,
+        };
+        var manifestPath = Path.Combine(outDir, "model.json");
+        manifest.Save(manifestPath);
+
+        // Measure through ONNX Runtime, exactly as a user of the committed files would.
+        using var scorer = SentimentScorerFactory.Load(manifestPath);
+        using var lexicon = new AfinnLexiconScorer();
+        var evaluations = EvaluateBuiltin(splits, [scorer, lexicon]);
+        var metrics = new JsonObject();
+        foreach (var e in evaluations.Where(e => e.Scorer == scorer.Model.Id))
+        {
+            metrics[e.Dataset] = Headline(e);
+        }
+        metrics["note"] = "held-out test splits, measured by reviewctl model train through ONNX Runtime; MAE is argmax unless named maeExpected";
+        manifest = new SentimentModelManifest
+        {
+            Id = manifest.Id, Version = manifest.Version, Kind = manifest.Kind, ModelFile = manifest.ModelFile,
+            StarsByOutputIndex = manifest.StarsByOutputIndex, Id2Label = manifest.Id2Label, OutputName = manifest.OutputName,
+            MaxTokens = manifest.MaxTokens, Tokenizer = manifest.Tokenizer, Training = training, Metrics = metrics,
+        };
+        manifest.Save(manifestPath);
+        if (json)
+        {
+            Console.WriteLine(new JsonObject
+            {
+                ["model"] = manifestPath,
+                ["version"] = manifest.Version,
+                ["onnxBytes"] = onnx.Length,
+                ["trainSeconds"] = Math.Round(trainSeconds, 1),
+                ["evaluations"] = new JsonArray([.. evaluations.Select(e => (JsonNode)e.ToJson())]),
+            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            Console.WriteLine($"wrote {onnxPath} ({onnx.Length / 1048576.0:0.0} MiB) and {manifestPath}, version {manifest.Version}, trained in {trainSeconds:0.0} s");
+            ModelEvalTable.Print(evaluations, categories: false);
+        }
+        return 0;
+    }
+
+    private static JsonObject Headline(DatasetEvaluation e)
+    {
+        var m = e.Overall;
+        var json = new JsonObject { ["count"] = m.Count };
+        if (m.StarCount > 0)
+        {
+            json["accuracy"] = Math.Round(m.Accuracy, 4);
+            json["macroF1"] = Math.Round(m.MacroF1, 4);
+            json["maeArgmax"] = Math.Round(m.MaeArgmax, 4);
+            json["maeExpected"] = Math.Round(m.MaeExpected, 4);
+        }
+        json["binaryAccuracy"] = Math.Round(m.BinaryAccuracy, 4);
+        if (e.Dataset == SentimentDataSplits.FduMtl)
+        {
+            json["domainAverageBinaryAccuracy"] = Math.Round(e.CategoryAverageBinaryAccuracy, 4);
+        }
+        return json;
+    }
+
+    private static string DevSummary(FastTextModel model, IReadOnlyList<LabeledText> dev, long[][] features)
+    {
+        var clothing = new SentimentMetrics();
+        var fdu = new SentimentMetrics();
+        var info = new SentimentModelInfo("dev", "dev", SentimentModelInfo.FastTextKind);
+        Span<float> p = stackalloc float[5];
+        for (var i = 0; i < dev.Count; i++)
+        {
+            model.Predict(features[i], p);
+            (dev[i].Dataset == SentimentDataSplits.Clothing ? clothing : fdu).Add(dev[i], new SentimentResult(p, info));
+        }
+        return string.Create(CultureInfo.InvariantCulture,
+            $"fdu binary {fdu.BinaryAccuracy:P1}; clothing acc {clothing.Accuracy:P1}, MAE {clothing.MaeArgmax:0.000} (expected {clothing.MaeExpected:0.000}), binary {clothing.BinaryAccuracy:P1}");
+    }
+
+    private static List<DatasetEvaluation> EvaluateBuiltin(SentimentDataSplits splits, IReadOnlyList<ISentimentScorer> scorers)
+    {
+        var result = new List<DatasetEvaluation>();
+        foreach (var (dataset, texts) in splits.Test)
+        {
+            foreach (var scorer in scorers)
+            {
+                result.Add(SentimentEvaluator.Evaluate(scorer, dataset, texts));
+            }
+        }
+        return result;
+    }
+
+    private static int Eval(CommandLine cl)
+    {
+        var builtin = cl.Flag("builtin");
+        var noLexicon = cl.Flag("no-lexicon");
+        var categories = cl.Flag("categories");
+        var modelPath = cl.String("model");
+        var json = cl.Json;
+        var dataDir = builtin ? FindData(cl) : null;
+        cl.RejectUnknownOptions();
+        if (!builtin && cl.Positionals.Count == 0)
+        {
+            throw new CommandLineException($"name at least one labelled FILE, or --builtin for the held-out splits of shared/data\n{Usage}");
+        }
+        if (builtin && dataDir is null)
+        {
+            Console.Error.WriteLine("reviewctl model eval: --builtin needs shared/data beside the repository, or --data DIR; it was not found.");
+            return 1;
+        }
+        using var scorer = modelPath is null ? DefaultSentimentModel.Load() : SentimentScorerFactory.Load(modelPath);
+        using var lexicon = new AfinnLexiconScorer();
+        List<ISentimentScorer> scorers = noLexicon ? [scorer] : [scorer, lexicon];
+        var evaluations = new List<DatasetEvaluation>();
+        if (builtin)
+        {
+            evaluations.AddRange(EvaluateBuiltin(SentimentDataSplits.Load(dataDir!), scorers));
+        }
+        foreach (var file in cl.Positionals)
+        {
+            var (texts, skipped) = ModelReviewFiles.Read(file);
+            if (skipped > 0)
+            {
+                Console.Error.WriteLine($"{file}: skipped {skipped} rows without a 1–5 star_rating or text");
+            }
+            foreach (var s in scorers)
+            {
+                evaluations.Add(SentimentEvaluator.Evaluate(s, Path.GetFileName(file), texts));
+            }
+        }
+        if (json)
+        {
+            Console.WriteLine(new JsonObject
+            {
+                ["model"] = new JsonObject { ["id"] = scorer.Model.Id, ["version"] = scorer.Model.Version, ["kind"] = scorer.Model.Kind, ["manifest"] = scorer.Model.ManifestPath },
+                ["evaluations"] = new JsonArray([.. evaluations.Select(e => (JsonNode)e.ToJson())]),
+            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        }
+        else
+        {
+            Console.WriteLine($"model {scorer.Model.Id} {scorer.Model.Version} ({scorer.Model.Kind}) from {scorer.Model.ManifestPath}");
+            ModelEvalTable.Print(evaluations, categories);
+        }
+        return 0;
+    }
+}
