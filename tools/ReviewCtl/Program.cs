@@ -7,6 +7,7 @@ var commands = new SortedDictionary<string, (string Summary, Func<string[], Task
 {
     ["version"] = ("print the tool's version", VersionCommand.RunAsync),
     ["model"] = ("train and evaluate the sentiment model (model train | model eval FILE... [--builtin])", ModelCommand.RunAsync),
+    ["rcf"] = ("Random Cut Forest anomaly scores for CSV points on stdin", RcfCommand.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")

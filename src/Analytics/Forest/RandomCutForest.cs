@@ -1,0 +1,219 @@
+using System.Globalization;
+
+namespace ReviewOrleans.Analytics.Forest;
+
+/// <summary>
+/// Streaming Random Cut Forest anomaly detector (Guha, Mishra, Roy and Schrijvers, "Robust Random Cut Forest
+/// Based Anomaly Detection on Streams", ICML 2016), following the semantics of the AWS random-cut-forest-by-aws
+/// Java core 4.x: each tree keeps a time-decayed reservoir sample (<c>CompactSampler</c>), cuts are drawn in
+/// proportion to bounding-box side lengths (<c>RandomCutTree</c>), and the score is the normalised expected
+/// inverse depth of <c>AnomalyScoreVisitor</c>, averaged over trees. Normal points score about 0.7–1.0, clear
+/// anomalies 3–6; the maximum is near log2(SampleSize + 1).
+/// </summary>
+/// <remarks>Not thread-safe: one writer at a time, as in the Java core.</remarks>
+public sealed partial class RandomCutForest
+{
+    private readonly RandomCutTree[] _trees;
+    private readonly CompactSampler[] _samplers;
+    private readonly SplitMix64[] _random;
+    private readonly int _dims;
+    private readonly int _treeDims;
+    private readonly int _shingleSize;
+    private readonly int _outputAfter;
+    private readonly double _timeDecay;
+    private readonly float[] _shingle;
+    private readonly float[] _query;
+    private readonly int[] _path;
+    private int _shingleFill;
+    private long _inserted;
+    private long _reference;
+
+    /// <summary>Creates an empty forest.</summary>
+    /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
+    public RandomCutForest(RandomCutForestOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        Options = options;
+        _dims = options.Dimensions;
+        _shingleSize = options.ShingleSize;
+        _treeDims = options.TreeDimensions;
+        _outputAfter = options.EffectiveOutputAfter;
+        _timeDecay = options.TimeDecay;
+        _trees = new RandomCutTree[options.NumberOfTrees];
+        _samplers = new CompactSampler[options.NumberOfTrees];
+        _random = new SplitMix64[options.NumberOfTrees];
+        var seeder = new SplitMix64(unchecked((ulong)options.Seed));
+        for (var t = 0; t < _trees.Length; t++)
+        {
+            _trees[t] = new RandomCutTree(_treeDims, options.SampleSize);
+            _samplers[t] = new CompactSampler(options.SampleSize, options.TimeDecay);
+            _random[t] = new SplitMix64(seeder.NextUInt64());
+        }
+        _shingle = new float[_treeDims];
+        _query = new float[_treeDims];
+        _path = new int[options.SampleSize];
+    }
+
+    /// <summary>The options the forest was built with.</summary>
+    public RandomCutForestOptions Options { get; }
+
+    /// <summary>Records passed to <see cref="Update"/> or <see cref="ScoreAndUpdate"/>.</summary>
+    public long PointsSeen { get; private set; }
+
+    /// <summary>Whether scores are being output: the forest has taken in at least OutputAfter (shingled) points.</summary>
+    public bool IsWarm => _inserted >= _outputAfter && _shingleFill >= _shingleSize - 1;
+
+    /// <summary>Anomaly score of <paramref name="point"/> against the current forest, without adding it.</summary>
+    /// <returns>0 while the forest is not warm (<see cref="IsWarm"/>).</returns>
+    /// <exception cref="ArgumentException">Wrong length, NaN, infinite or beyond single precision.</exception>
+    public double Score(ReadOnlySpan<double> point)
+    {
+        Check(point);
+        BuildQuery(point);
+        return ScoreQuery();
+    }
+
+    /// <summary>Adds <paramref name="point"/> to the stream (each tree's sampler decides whether to keep it).</summary>
+    /// <exception cref="ArgumentException">Wrong length, NaN, infinite or beyond single precision.</exception>
+    public void Update(ReadOnlySpan<double> point)
+    {
+        Check(point);
+        BuildQuery(point);
+        Insert();
+    }
+
+    /// <summary>Scores <paramref name="point"/>, then adds it: the order the Java core and KDA use.</summary>
+    /// <exception cref="ArgumentException">Wrong length, NaN, infinite or beyond single precision.</exception>
+    public double ScoreAndUpdate(ReadOnlySpan<double> point)
+    {
+        Check(point);
+        BuildQuery(point);
+        var score = ScoreQuery();
+        Insert();
+        return score;
+    }
+
+    /// <summary>
+    /// Splits the score of <paramref name="point"/> (not added) into high and low parts per input dimension,
+    /// summed over the shingle (the Java core's <c>getAnomalyAttribution</c>, as in KDA's
+    /// <c>RANDOM_CUT_FOREST_WITH_EXPLANATION</c>).
+    /// </summary>
+    /// <exception cref="ArgumentException">Wrong length, NaN, infinite or beyond single precision.</exception>
+    public AnomalyAttribution Attribute(ReadOnlySpan<double> point)
+    {
+        Check(point);
+        BuildQuery(point);
+        var high = new double[_dims];
+        var low = new double[_dims];
+        if (!IsWarm || _inserted == 0)
+        {
+            return new AnomalyAttribution(high, low);
+        }
+        var treeHigh = new double[_treeDims];
+        var treeLow = new double[_treeDims];
+        var scratch = new double[4 * _treeDims];
+        foreach (var tree in _trees)
+        {
+            tree.Attribute(_query, _path, treeHigh, treeLow, scratch);
+        }
+        for (var i = 0; i < _treeDims; i++)
+        {
+            high[i % _dims] += treeHigh[i] / _trees.Length;
+            low[i % _dims] += treeLow[i] / _trees.Length;
+        }
+        return new AnomalyAttribution(high, low);
+    }
+
+    private double ScoreQuery()
+    {
+        if (!IsWarm || _inserted == 0)
+        {
+            return 0;
+        }
+        double sum = 0;
+        var path = _path.AsSpan();
+        ReadOnlySpan<float> query = _query;
+        foreach (var tree in _trees)
+        {
+            sum += tree.Score(query, path);
+        }
+        return sum / _trees.Length;
+    }
+
+    /// <summary>Fills the query buffer with the shingle this record completes (oldest record first).</summary>
+    private void BuildQuery(ReadOnlySpan<double> point)
+    {
+        var tail = _treeDims - _dims;
+        if (tail > 0)
+        {
+            Array.Copy(_shingle, _dims, _query, 0, tail);
+        }
+        for (var i = 0; i < _dims; i++)
+        {
+            _query[tail + i] = (float)point[i];
+        }
+    }
+
+    private void Insert()
+    {
+        PointsSeen++;
+        Array.Copy(_query, _shingle, _treeDims);
+        if (_shingleFill < _shingleSize)
+        {
+            _shingleFill++;
+            if (_shingleFill < _shingleSize)
+            {
+                return;
+            }
+        }
+
+        var sequence = _inserted++;
+        // Sampler weights are compared through exp(lambda·(sequence - reference)); rebasing keeps it finite.
+        if (_timeDecay * (sequence - _reference) > 16)
+        {
+            _reference = sequence;
+        }
+        var decay = Math.Exp(_timeDecay * (sequence - _reference));
+        ReadOnlySpan<float> query = _query;
+        for (var t = 0; t < _trees.Length; t++)
+        {
+            var sampler = _samplers[t];
+            if (sampler.Accept(sequence, _reference, decay, ref _random[t]))
+            {
+                var tree = _trees[t];
+                if (sampler.EvictedLeaf >= 0)
+                {
+                    tree.Delete(sampler.EvictedLeaf);
+                }
+                sampler.Add(tree.Insert(query, ref _random[t]));
+            }
+        }
+    }
+
+    private void Check(ReadOnlySpan<double> point)
+    {
+        if (point.Length != _dims)
+        {
+            throw new ArgumentException(
+                $"The point has {point.Length} value(s) but the forest was built with Dimensions = {_dims}.", nameof(point));
+        }
+        for (var i = 0; i < point.Length; i++)
+        {
+            var v = point[i];
+            if (!double.IsFinite(v) || Math.Abs(v) > float.MaxValue)
+            {
+                throw new ArgumentException(Describe(i, v), nameof(point));
+            }
+        }
+    }
+
+    private static string Describe(int index, double value) => value switch
+    {
+        double.NaN => $"point[{index}] is NaN; the forest needs finite numbers.",
+        double.PositiveInfinity => $"point[{index}] is +Infinity; the forest needs finite numbers.",
+        double.NegativeInfinity => $"point[{index}] is -Infinity; the forest needs finite numbers.",
+        _ => string.Create(CultureInfo.InvariantCulture,
+            $"point[{index}] = {value:R} is outside the single-precision range the forest stores points in."),
+    };
+}
