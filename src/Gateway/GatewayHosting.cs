@@ -1,0 +1,58 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using System.Net;
+
+namespace ReviewOrleans.Gateway;
+
+/// <summary>
+/// Registers and maps the gateway, the same way whether it runs inside a silo or as its own Orleans client process.
+/// </summary>
+public static class GatewayHosting
+{
+    /// <summary>Adds the gRPC service, reflection, health checks and the gateway's options.</summary>
+    public static IServiceCollection AddReviewGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<GatewayOptions>()
+            .Bind(configuration.GetSection("Gateway"))
+            .Configure(o => o.Partitions = configuration.GetValue("Pipeline:Partitions", o.Partitions))
+            .Validate(o => o.Partitions >= 1, "Pipeline:Partitions must be at least 1")
+            .Validate(o => o.MaxBatchRecords >= 1, "Gateway:MaxBatchRecords must be at least 1")
+            .Validate(o => o.WatchBuffer >= 1, "Gateway:WatchBuffer must be at least 1")
+            .ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ReviewIngestor>();
+        services.AddSingleton<GatewayStreams>();
+        services.AddGrpc(o =>
+        {
+            o.MaxReceiveMessageSize = 64 * 1024 * 1024;
+            o.EnableDetailedErrors = false;
+        });
+        services.AddGrpcReflection();
+        services.AddGrpcHealthChecks().AddCheck("orleans", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        return services;
+    }
+
+    /// <summary>
+    /// Kestrel cannot serve cleartext HTTP/2 and HTTP/1 on one port, so gRPC (h2c) and HTTP (health, dashboard)
+    /// listen on separate ports.
+    /// </summary>
+    public static void ListenOnGatewayPorts(this KestrelServerOptions kestrel, IPAddress address, int grpcPort, int httpPort)
+    {
+        kestrel.Listen(address, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
+        kestrel.Listen(address, httpPort, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+    }
+
+    /// <summary>Maps the gRPC service, gRPC health and reflection, and GET /healthz.</summary>
+    public static IEndpointRouteBuilder MapReviewGateway(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGrpcService<ReviewGatewayService>();
+        endpoints.MapGrpcHealthChecksService();
+        endpoints.MapGrpcReflectionService();
+        endpoints.MapGet("/healthz", () => Microsoft.AspNetCore.Http.Results.Text("ok"));
+        return endpoints;
+    }
+}

@@ -1,0 +1,38 @@
+using System.Net;
+using Orleans.Configuration;
+using ReviewOrleans.Contracts.Grains;
+using ReviewOrleans.Gateway;
+
+// The gateway as its own process: an Orleans client of the cluster, serving the same gRPC service as the silo's
+// co-hosted gateway.
+var builder = WebApplication.CreateBuilder(args);
+var config = builder.Configuration;
+
+builder.UseOrleansClient(client =>
+{
+    var gateways = config.GetSection("Cluster:Gateways").Get<string[]>() ?? [];
+    if (gateways.Length == 0)
+    {
+        client.UseLocalhostClustering(config.GetValue("Cluster:SiloGatewayPort", 30000));
+    }
+    else
+    {
+        client.UseStaticClustering(gateways.Select(g => IPEndPoint.Parse(g)).ToArray());
+    }
+    client.Configure<ClusterOptions>(o =>
+    {
+        o.ClusterId = config.GetValue("Cluster:ClusterId", "revieworleans")!;
+        o.ServiceId = config.GetValue("Cluster:ServiceId", "revieworleans")!;
+    });
+    client.AddMemoryStreams(StreamNames.Provider);
+});
+
+builder.Services.AddReviewGateway(config);
+var bind = IPAddress.Parse(config.GetValue("Gateway:BindAddress", "127.0.0.1")!);
+builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(bind,
+    config.GetValue("Gateway:GrpcPort", 5181), config.GetValue("Gateway:HttpPort", 5182)));
+
+var app = builder.Build();
+app.MapReviewGateway();
+await app.RunAsync();
+

@@ -1,0 +1,163 @@
+using Grpc.Core;
+using Microsoft.Extensions.Options;
+using ReviewOrleans.Contracts.Api;
+using ReviewOrleans.Contracts.Grains;
+
+namespace ReviewOrleans.Gateway;
+
+/// <summary>
+/// The gRPC face of the platform. Each call checks its fields, then maps onto one grain call or a fan-out; the
+/// pipeline's logic stays in the grains and libraries.
+/// </summary>
+public sealed class ReviewGatewayService(
+    IClusterClient cluster,
+    ReviewIngestor ingestor,
+    GatewayStreams streams,
+    IOptions<GatewayOptions> options) : ReviewGateway.ReviewGatewayBase
+{
+    private const int MaxWindows = 100_000;
+    private readonly GatewayOptions _options = options.Value;
+
+    public override Task<PutReviewsResponse> PutReviews(PutReviewsRequest request, ServerCallContext context)
+    {
+        if (request.Records.Count > _options.MaxBatchRecords)
+        {
+            throw Invalid("records", $"a batch holds at most {_options.MaxBatchRecords} records, got {request.Records.Count}");
+        }
+        return ingestor.IngestAsync(request.Records, includeAccepted: true);
+    }
+
+    public override async Task<PutReviewsResponse> PutReviewStream(IAsyncStreamReader<PutReviewsRequest> requestStream, ServerCallContext context)
+    {
+        var total = new PutReviewsResponse();
+        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            if (request.Records.Count > _options.MaxBatchRecords)
+            {
+                throw Invalid("records", $"a batch holds at most {_options.MaxBatchRecords} records, got {request.Records.Count}");
+            }
+            var response = await ingestor.IngestAsync(request.Records, includeAccepted: false);
+            total.AcceptedRecordCount += response.AcceptedRecordCount;
+            total.FailedRecordCount += response.FailedRecordCount;
+            total.Records.AddRange(response.Records);
+        }
+        return total;
+    }
+
+    public override async Task<ListCategoriesResponse> ListCategories(ListCategoriesRequest request, ServerCallContext context)
+    {
+        var response = new ListCategoriesResponse();
+        response.Categories.AddRange(await cluster.GetGrain<ICategoryDirectoryGrain>(0).List());
+        return response;
+    }
+
+    public override async Task<GetCategorySentimentResponse> GetCategorySentiment(GetCategorySentimentRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.Category))
+        {
+            throw Invalid("category", "is required (use \"All\" for every category)");
+        }
+        var last = WindowCount(request.LastWindows, 12, "last_windows");
+        var history = await cluster.GetGrain<ICategoryGrain>(request.Category).GetHistory(last);
+        var response = new GetCategorySentimentResponse { Category = history.Category, LateReviews = history.LateReviews };
+        response.Windows.AddRange(history.Windows.Select(ApiMapping.ToApi));
+        return response;
+    }
+
+    public override async Task<GetCountsResponse> GetCounts(GetCountsRequest request, ServerCallContext context)
+    {
+        var last = WindowCount(request.LastWindows, 12, "last_windows");
+        return ApiMapping.ToApi(await cluster.GetGrain<ICountingGrain>("global").GetReport(last));
+    }
+
+    public override async Task<GetAnomalyResponse> GetAnomaly(GetAnomalyRequest request, ServerCallContext context)
+    {
+        var recent = WindowCount(request.RecentAlerts, 10, "recent_alerts");
+        var statuses = await Task.WhenAll(Enumerable.Range(0, _options.Partitions)
+            .Select(p => cluster.GetGrain<IAnomalyGrain>(p).GetStatus(recent)));
+        var response = new GetAnomalyResponse
+        {
+            Profile = statuses[0].Profile,
+            Grade = statuses.Max(s => s.Grade),
+            Score = statuses.Max(s => s.Score),
+            PointsSeen = statuses.Sum(s => s.PointsSeen),
+        };
+        response.Features.AddRange(statuses[0].Features);
+        response.RecentAlerts.AddRange(statuses.SelectMany(s => s.RecentAlerts)
+            .OrderByDescending(a => a.TimeMs).Take(recent).Select(ApiMapping.ToApi));
+        return response;
+    }
+
+    public override async Task<ListPriorityReviewsResponse> ListPriorityReviews(ListPriorityReviewsRequest request, ServerCallContext context)
+    {
+        var limit = WindowCount(request.Limit, 50, "limit");
+        var categories = string.IsNullOrEmpty(request.Category)
+            ? await cluster.GetGrain<ICategoryDirectoryGrain>(0).List()
+            : [request.Category];
+        var lists = await Task.WhenAll(categories.Select(c => cluster.GetGrain<IPriorityQueueGrain>(c).List(limit)));
+        var response = new ListPriorityReviewsResponse();
+        response.Reviews.AddRange(lists.SelectMany(l => l)
+            .OrderBy(r => r.ExpectedStars).ThenBy(r => r.ReceivedMs).Take(limit).Select(ApiMapping.ToApi));
+        return response;
+    }
+
+    public override async Task<AcknowledgeReviewResponse> AcknowledgeReview(AcknowledgeReviewRequest request, ServerCallContext context)
+    {
+        if (string.IsNullOrEmpty(request.ReviewId))
+        {
+            throw Invalid("review_id", "is required");
+        }
+        var categories = string.IsNullOrEmpty(request.Category)
+            ? await cluster.GetGrain<ICategoryDirectoryGrain>(0).List()
+            : [request.Category];
+        foreach (var category in categories)
+        {
+            if (await cluster.GetGrain<IPriorityQueueGrain>(category).Acknowledge(request.ReviewId))
+            {
+                return new AcknowledgeReviewResponse { Acknowledged = true, Category = category };
+            }
+        }
+        throw new RpcException(new Status(StatusCode.NotFound, $"review_id: no pending priority review '{request.ReviewId}'" +
+            (string.IsNullOrEmpty(request.Category) ? "" : $" in category '{request.Category}'")));
+    }
+
+    public override async Task<ListDeadLettersResponse> ListDeadLetters(ListDeadLettersRequest request, ServerCallContext context)
+    {
+        var limit = WindowCount(request.Limit, 50, "limit");
+        var page = await cluster.GetGrain<IDeadLetterGrain>(0).List(limit);
+        var response = new ListDeadLettersResponse { Total = page.Total };
+        response.DeadLetters.AddRange(page.DeadLetters.Select(ApiMapping.ToApi));
+        return response;
+    }
+
+    public override async Task WatchMetrics(WatchMetricsRequest request, IServerStreamWriter<WindowMetrics> responseStream, ServerCallContext context)
+    {
+        using var lease = await streams.Metrics.WatchAsync();
+        await foreach (var window in lease.Reader.ReadAllAsync(context.CancellationToken))
+        {
+            if (request.Category.Length == 0 || request.Category == window.Category)
+            {
+                await responseStream.WriteAsync(ApiMapping.ToApi(window), context.CancellationToken);
+            }
+        }
+    }
+
+    public override async Task WatchAlerts(WatchAlertsRequest request, IServerStreamWriter<AnomalyAlert> responseStream, ServerCallContext context)
+    {
+        using var lease = await streams.Alerts.WatchAsync();
+        await foreach (var alert in lease.Reader.ReadAllAsync(context.CancellationToken))
+        {
+            await responseStream.WriteAsync(ApiMapping.ToApi(alert), context.CancellationToken);
+        }
+    }
+
+    private static int WindowCount(int requested, int defaultValue, string field) => requested switch
+    {
+        0 => defaultValue,
+        < 0 or > MaxWindows => throw Invalid(field, $"must be between 1 and {MaxWindows}, got {requested}"),
+        _ => requested,
+    };
+
+    private static RpcException Invalid(string field, string message) =>
+        new(new Status(StatusCode.InvalidArgument, $"{field}: {message}"));
+}

@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using ReviewOrleans.Contracts.Api;
+using ReviewOrleans.Contracts.Grains;
+using ReviewOrleans.Contracts.Reviews;
+
+namespace ReviewOrleans.Gateway;
+
+/// <summary>
+/// Turns a batch of records into per-record results and stream items: parse, validate, stamp the ingestion time,
+/// split by partition and publish one <see cref="ReviewBatch"/> per partition. Refused records go to the dead-letter
+/// store with their reasons; a partition that cannot be published fails only its own records, retryably.
+/// </summary>
+public sealed partial class ReviewIngestor(
+    IClusterClient cluster,
+    IOptions<GatewayOptions> options,
+    TimeProvider clock,
+    ILogger<ReviewIngestor> logger)
+{
+    /// <summary>Kinesis' code for a record the client may retry.</summary>
+    public const string RetryableErrorCode = "InternalFailure";
+
+    private readonly int _partitions = options.Value.Partitions;
+    private IAsyncStream<ReviewBatch>[]? _streams;
+
+    public async Task<PutReviewsResponse> IngestAsync(IReadOnlyList<ReviewRecord> records, bool includeAccepted)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var results = new RecordResult[records.Count];
+        var byPartition = new List<(int Index, ReviewMessage Review)>?[_partitions];
+        List<DeadLetterRecord>? deadLetters = null;
+
+        for (var i = 0; i < records.Count; i++)
+        {
+            var record = records[i];
+            var parsed = record.PayloadCase switch
+            {
+                ReviewRecord.PayloadOneofCase.Review => ParsedReview.Ok(ApiMapping.ToMessage(record.Review)),
+                ReviewRecord.PayloadOneofCase.Json => ReviewParser.FromJson(record.Json),
+                ReviewRecord.PayloadOneofCase.ReferenceTsv => ReviewParser.FromReferenceTsv(record.ReferenceTsv),
+                _ => ParsedReview.Fail("record", "empty", "the record has no payload (review, json or reference_tsv)"),
+            };
+            var rejection = parsed.Rejection ?? ReviewValidator.Validate(parsed.Review!);
+            if (rejection is not null)
+            {
+                var reviewId = parsed.Review?.ReviewId ?? "";
+                results[i] = new RecordResult { ReviewId = reviewId, ErrorCode = rejection.Code, ErrorMessage = rejection.ToString() };
+                (deadLetters ??= []).Add(new DeadLetterRecord
+                {
+                    TimeMs = now,
+                    ReviewId = reviewId,
+                    Field = rejection.Field,
+                    Rule = rejection.Rule,
+                    Message = rejection.Message,
+                    Stage = "gateway",
+                    Raw = DeadLetterRecord.ClipRaw(RawText(record)),
+                });
+                continue;
+            }
+            var review = parsed.Review!;
+            review.IngestedAtMs = now;
+            results[i] = new RecordResult { ReviewId = review.ReviewId };
+            (byPartition[StreamNames.PartitionOf(review.ReviewId, _partitions)] ??= []).Add((i, review));
+        }
+
+        var streams = _streams ??= CreateStreams();
+        var publishes = new List<Task>();
+        for (var p = 0; p < _partitions; p++)
+        {
+            if (byPartition[p] is { } items)
+            {
+                publishes.Add(PublishAsync(streams[p], items, results));
+            }
+        }
+        if (deadLetters is not null)
+        {
+            publishes.Add(StoreRejectionsAsync(deadLetters));
+        }
+        await Task.WhenAll(publishes);
+
+        var response = new PutReviewsResponse();
+        foreach (var result in results)
+        {
+            var failed = result.ErrorCode.Length > 0;
+            response.FailedRecordCount += failed ? 1 : 0;
+            // Kinesis answers every record in request order; the streaming call answers only the failures.
+            if (failed || includeAccepted)
+            {
+                response.Records.Add(result);
+            }
+        }
+        response.AcceptedRecordCount = results.Length - response.FailedRecordCount;
+        return response;
+    }
+
+    private async Task PublishAsync(IAsyncStream<ReviewBatch> stream, List<(int Index, ReviewMessage Review)> items, RecordResult[] results)
+    {
+        try
+        {
+            await stream.OnNextAsync(new ReviewBatch { Reviews = items.Select(x => x.Review).ToArray() });
+        }
+        catch (Exception ex)
+        {
+            LogPublishFailed(ex, stream.StreamId.ToString(), items.Count);
+            foreach (var (index, review) in items)
+            {
+                results[index] = new RecordResult
+                {
+                    ReviewId = review.ReviewId,
+                    ErrorCode = RetryableErrorCode,
+                    ErrorMessage = $"the review stream did not take the record ({ex.GetType().Name}); retry it",
+                };
+            }
+        }
+    }
+
+    private async Task StoreRejectionsAsync(List<DeadLetterRecord> deadLetters)
+    {
+        try
+        {
+            await Task.WhenAll(
+                cluster.GetGrain<IDeadLetterGrain>(0).Add(deadLetters),
+                cluster.GetGrain<ICountingGrain>("global").Add(new CountDelta { Rejected = deadLetters.Count }));
+        }
+        catch (Exception ex)
+        {
+            // The client already has every reason in its response; the store is the audit copy.
+            LogDeadLetterFailed(ex, deadLetters.Count);
+        }
+    }
+
+    private IAsyncStream<ReviewBatch>[] CreateStreams()
+    {
+        var provider = cluster.GetStreamProvider(StreamNames.Provider);
+        return Enumerable.Range(0, _partitions)
+            .Select(p => provider.GetStream<ReviewBatch>(StreamId.Create(StreamNames.Reviews, p)))
+            .ToArray();
+    }
+
+    private static string RawText(ReviewRecord record) => record.PayloadCase switch
+    {
+        ReviewRecord.PayloadOneofCase.Json => record.Json,
+        ReviewRecord.PayloadOneofCase.ReferenceTsv => record.ReferenceTsv,
+        ReviewRecord.PayloadOneofCase.Review => record.Review.ToString(),
+        _ => "",
+    };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Publishing {Count} reviews to {Stream} failed; they were answered as retryable failures")]
+    private partial void LogPublishFailed(Exception ex, string stream, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Count} dead letters failed; the client got the reasons in its response")]
+    private partial void LogDeadLetterFailed(Exception ex, int count);
+}

@@ -1,0 +1,163 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using ReviewOrleans.Analytics.Forest;
+using ReviewOrleans.Contracts.Grains;
+
+namespace ReviewOrleans.Grains;
+
+/// <summary>Persisted state of an <see cref="AnomalyGrain"/>: the model survives restarts instead of cold-starting.</summary>
+[GenerateSerializer, Alias("anomaly-state.v1")]
+public sealed class AnomalyState
+{
+    [Id(0)] public string Profile { get; set; } = "";
+    [Id(1)] public byte[]? Forest { get; set; }
+    [Id(2)] public byte[]? Grader { get; set; }
+    [Id(3)] public List<AnomalyAlertRecord> Alerts { get; set; } = [];
+    [Id(4)] public double LastScore { get; set; }
+    [Id(5)] public double LastGrade { get; set; }
+}
+
+/// <summary>
+/// A Random Cut Forest over one partition's reviews: score, grade against the recent scores, then update. When the
+/// grade rises from zero it publishes an alert with the per-feature attribution on the "alerts" stream.
+/// </summary>
+[GrainType("anomaly")]
+public sealed partial class AnomalyGrain(
+    [PersistentState("anomaly-model", StorageNames.Default)] IPersistentState<AnomalyState> state,
+    IOptions<PipelineOptions> options,
+    ILogger<AnomalyGrain> logger) : Grain, IAnomalyGrain
+{
+    public const int AlertsKept = 100;
+
+    private readonly PipelineOptions _options = options.Value;
+    private RandomCutForest _forest = null!;
+    private AnomalyGrader _grader = null!;
+    private IReadOnlyList<string> _featureNames = [];
+    private IAsyncStream<AnomalyAlertRecord> _alerts = null!;
+    private bool _dirty;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _featureNames = AnomalyFeatures.NamesOf(_options.AnomalyProfile);
+        var saved = state.State;
+        if (saved.Forest is not null && saved.Grader is not null && saved.Profile == _options.AnomalyProfile)
+        {
+            _forest = RandomCutForest.FromBytes(saved.Forest);
+            _grader = AnomalyGrader.FromBytes(saved.Grader);
+        }
+        else
+        {
+            if (saved.Forest is not null)
+            {
+                LogProfileChanged(this.GetPrimaryKeyLong(), saved.Profile, _options.AnomalyProfile);
+            }
+            _forest = new RandomCutForest(new RandomCutForestOptions
+            {
+                Dimensions = _featureNames.Count,
+                NumberOfTrees = _options.AnomalyTrees,
+                SampleSize = _options.AnomalySampleSize,
+                ShingleSize = _options.AnomalyShingleSize,
+                TimeDecay = _options.AnomalyTimeDecay,
+                Seed = 42 + this.GetPrimaryKeyLong(),
+            });
+            _grader = new AnomalyGrader();
+            state.State = new AnomalyState { Profile = _options.AnomalyProfile };
+        }
+        _alerts = this.GetStreamProvider(StreamNames.Provider)
+            .GetStream<AnomalyAlertRecord>(StreamId.Create(StreamNames.Alerts, StreamNames.AllKey));
+        this.RegisterGrainTimer(static (grain, _) => grain.SaveIfChangedAsync(), this,
+            new GrainTimerCreationOptions(_options.AnomalySaveInterval, _options.AnomalySaveInterval) { KeepAlive = true });
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => SaveIfChangedAsync();
+
+    public async Task Observe(List<AnomalyObservation> observations)
+    {
+        List<AnomalyAlertRecord>? raised = null;
+        var current = state.State;
+        foreach (var observation in observations)
+        {
+            if (observation.Features.Length != _featureNames.Count)
+            {
+                // A partition configured with another profile (during a rolling change) must not poison the model.
+                LogWrongDimensions(this.GetPrimaryKeyLong(), observation.Features.Length, _featureNames.Count);
+                continue;
+            }
+            var score = _forest.Score(observation.Features);
+            var grade = _grader.Process(score);
+            if (grade.IsAnomaly && current.LastGrade <= 0)
+            {
+                (raised ??= []).Add(Alert(observation, score, grade.Grade));
+            }
+            _forest.Update(observation.Features);
+            current.LastScore = score;
+            current.LastGrade = grade.Grade;
+        }
+        _dirty = true;
+        if (raised is not null)
+        {
+            current.Alerts.AddRange(raised);
+            if (current.Alerts.Count > AlertsKept)
+            {
+                current.Alerts.RemoveRange(0, current.Alerts.Count - AlertsKept);
+            }
+            await _alerts.OnNextBatchAsync(raised);
+        }
+    }
+
+    public Task<AnomalyStatus> GetStatus(int recentAlerts)
+    {
+        var alerts = state.State.Alerts;
+        var take = Math.Clamp(recentAlerts, 0, alerts.Count);
+        return Task.FromResult(new AnomalyStatus
+        {
+            Profile = _options.AnomalyProfile,
+            Features = [.. _featureNames],
+            Grade = state.State.LastGrade,
+            Score = state.State.LastScore,
+            PointsSeen = _forest.PointsSeen,
+            RecentAlerts = alerts.GetRange(alerts.Count - take, take),
+        });
+    }
+
+    private AnomalyAlertRecord Alert(AnomalyObservation observation, double score, double grade)
+    {
+        var attribution = _forest.Attribute(observation.Features);
+        var features = new List<FeatureAttributionRecord>(_featureNames.Count);
+        for (var d = 0; d < _featureNames.Count; d++)
+        {
+            features.Add(new FeatureAttributionRecord(_featureNames[d], attribution.Attribution(d), attribution.Strength(d),
+                attribution.Direction(d) == AttributionDirection.High ? "HIGH" : "LOW"));
+        }
+        return new AnomalyAlertRecord
+        {
+            TimeMs = observation.TimeMs,
+            Score = score,
+            Grade = grade,
+            Partition = (int)this.GetPrimaryKeyLong(),
+            ReviewId = observation.ReviewId,
+            Category = observation.Category,
+            Attribution = features,
+        };
+    }
+
+    private async Task SaveIfChangedAsync()
+    {
+        if (!_dirty)
+        {
+            return;
+        }
+        state.State.Forest = _forest.ToBytes();
+        state.State.Grader = _grader.ToBytes();
+        await state.WriteStateAsync();
+        _dirty = false;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly partition {Partition}: saved model was for profile '{Saved}', configured '{Configured}'; starting a new model")]
+    private partial void LogProfileChanged(long partition, string saved, string configured);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly partition {Partition}: observation with {Actual} features ignored; the model expects {Expected}")]
+    private partial void LogWrongDimensions(long partition, int actual, int expected);
+}

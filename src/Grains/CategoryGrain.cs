@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using ReviewOrleans.Analytics.Windows;
+using ReviewOrleans.Contracts.Grains;
+
+namespace ReviewOrleans.Grains;
+
+/// <summary>Persisted state of a <see cref="CategoryGrain"/>.</summary>
+[GenerateSerializer, Alias("category-state.v1")]
+public sealed class CategoryState
+{
+    /// <summary>The open windows, watermark and late count, as <see cref="TumblingWindowAggregator.ToBytes"/> saves them.</summary>
+    [Id(0)] public byte[]? Windows { get; set; }
+
+    /// <summary>Closed windows, oldest first, at most <see cref="PipelineOptions.HistoryWindows"/>.</summary>
+    [Id(1)] public List<WindowSnapshot> History { get; set; } = [];
+}
+
+/// <summary>
+/// One product category's timer-driven tumbling windows. Partition grains send pre-aggregates; a grain timer closes
+/// due windows, appends them to the persisted history and publishes them on the "metrics" stream.
+/// </summary>
+[GrainType("category")]
+public sealed class CategoryGrain(
+    [PersistentState("category-windows", StorageNames.Default)] IPersistentState<CategoryState> state,
+    IOptions<PipelineOptions> options,
+    TimeProvider clock) : Grain, ICategoryGrain
+{
+    private readonly PipelineOptions _options = options.Value;
+    private TumblingWindowAggregator _windows = null!;
+    private IAsyncStream<WindowSnapshot> _metrics = null!;
+    private bool _dirty;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var windowOptions = new TumblingWindowOptions
+        {
+            Size = _options.WindowSize,
+            Time = _options.WindowTime,
+            AllowedLateness = _options.AllowedLateness,
+            LatePolicy = _options.LatePolicy,
+        };
+        _windows = state.State.Windows is { } saved
+            ? TumblingWindowAggregator.FromBytes(saved, windowOptions)
+            : new TumblingWindowAggregator(windowOptions);
+        _metrics = this.GetStreamProvider(StreamNames.Provider)
+            .GetStream<WindowSnapshot>(StreamId.Create(StreamNames.Metrics, StreamNames.AllKey));
+        this.RegisterGrainTimer(static (grain, _) => grain.Tick(), this,
+            new GrainTimerCreationOptions(_options.WindowTick, _options.WindowTick) { KeepAlive = true });
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        if (_dirty)
+        {
+            await SaveAsync();
+        }
+    }
+
+    public Task MergePartials(List<CategoryPartial> partials)
+    {
+        var deadLetters = new List<DeadLetterRecord>();
+        foreach (var partial in partials)
+        {
+            var aggregate = WindowAggregate.FromParts(partial.Count, partial.SumExpectedStars, partial.StarCounts);
+            var admission = _windows.Merge(partial.WindowStartMs, aggregate, partial.MaxTimestampMs);
+            if (admission.Outcome == WindowAdmissionOutcome.Late)
+            {
+                deadLetters.Add(new DeadLetterRecord
+                {
+                    TimeMs = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                    Field = "event_time",
+                    Rule = "late",
+                    Message = $"{partial.Count} review(s) of category '{this.GetPrimaryKeyString()}': {admission.Reason}",
+                    Stage = "window",
+                });
+            }
+        }
+        _dirty = true;
+        return deadLetters.Count == 0 ? Task.CompletedTask : GrainFactory.GetGrain<IDeadLetterGrain>(0).Add(deadLetters);
+    }
+
+    public async Task<int> Tick()
+    {
+        var closed = _windows.Advance(clock.GetUtcNow().ToUnixTimeMilliseconds());
+        if (closed.Count == 0)
+        {
+            // Open windows are saved with each closing window and on deactivation, not on every tick: a crash loses
+            // at most the current window's pre-aggregates, and the store sees one write per window, not four a second.
+            return 0;
+        }
+        var category = this.GetPrimaryKeyString();
+        var snapshots = new List<WindowSnapshot>(closed.Count);
+        foreach (var window in closed)
+        {
+            var snapshot = new WindowSnapshot
+            {
+                Category = category,
+                StartMs = window.StartMs,
+                EndMs = window.EndMs,
+                Count = window.Count,
+                SumExpectedStars = window.Sum,
+                StarCounts = [.. window.Aggregate.StarCounts],
+                IsUpdate = window.Emission == WindowEmission.Update,
+            };
+            snapshots.Add(snapshot);
+            AppendToHistory(snapshot);
+        }
+        await SaveAsync();
+        await _metrics.OnNextBatchAsync(snapshots);
+        return snapshots.Count;
+    }
+
+    public Task<CategoryHistory> GetHistory(int lastWindows)
+    {
+        var history = state.State.History;
+        var take = Math.Clamp(lastWindows, 0, history.Count);
+        return Task.FromResult(new CategoryHistory
+        {
+            Category = this.GetPrimaryKeyString(),
+            Windows = history.GetRange(history.Count - take, take),
+            LateReviews = _windows.LateCount,
+        });
+    }
+
+    private void AppendToHistory(WindowSnapshot snapshot)
+    {
+        var history = state.State.History;
+        var existing = history.FindLastIndex(w => w.StartMs == snapshot.StartMs);
+        if (existing >= 0)
+        {
+            history[existing] = snapshot;
+            return;
+        }
+        var at = history.Count;
+        while (at > 0 && history[at - 1].StartMs > snapshot.StartMs)
+        {
+            at--;
+        }
+        history.Insert(at, snapshot);
+        if (history.Count > _options.HistoryWindows)
+        {
+            history.RemoveRange(0, history.Count - _options.HistoryWindows);
+        }
+    }
+
+    private async Task SaveAsync()
+    {
+        state.State.Windows = _windows.ToBytes();
+        await state.WriteStateAsync();
+        _dirty = false;
+    }
+}

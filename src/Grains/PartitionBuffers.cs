@@ -1,0 +1,165 @@
+using ReviewOrleans.Analytics.Counting;
+using ReviewOrleans.Analytics.Windows;
+using ReviewOrleans.Contracts.Grains;
+using ReviewOrleans.Contracts.Reviews;
+
+namespace ReviewOrleans.Grains;
+
+/// <summary>
+/// What a partition grain gathered since its last flush: per-(category, window) pre-aggregates, counts and distinct
+/// counters, anomaly observations, priority reviews, dead letters. <see cref="SendAsync"/> delivers each part and
+/// removes it once delivered, so a failed flush can be retried without counting anything twice.
+/// </summary>
+internal sealed class PartitionBuffers(long windowSizeMs)
+{
+    private readonly Dictionary<(string Category, long Start), CategoryPartial> _partials = [];
+    private Dictionary<long, DistinctCounter> _distinct = [];
+    private readonly Dictionary<string, List<PriorityReviewRecord>> _priority = [];
+    private List<DeadLetterRecord> _deadLetters = [];
+    private HashSet<string> _categories = new(StringComparer.Ordinal);
+
+    public CountDelta Counts { get; private set; } = new();
+
+    public List<AnomalyObservation> Observations { get; private set; } = [];
+
+    public bool IsEmpty => _partials.Count == 0 && Counts.IsEmpty && _distinct.Count == 0 && Observations.Count == 0
+        && _priority.Count == 0 && _deadLetters.Count == 0;
+
+    public void Add(ReviewMessage review, int predictedStars, double expectedStars, long timestampMs)
+    {
+        var start = TumblingWindowAggregator.WindowStartOf(timestampMs, windowSizeMs);
+        AddToPartial(review.ProductCategory, start, timestampMs, predictedStars, expectedStars);
+        AddToPartial(StreamNames.AllCategories, start, timestampMs, predictedStars, expectedStars);
+
+        var counts = Counts;
+        counts.Reviews++;
+        Increment(counts.PerCategory, review.ProductCategory);
+        Increment(counts.PerSource, string.IsNullOrEmpty(review.Source) ? "unknown" : review.Source);
+        if (!_distinct.TryGetValue(start, out var distinct))
+        {
+            distinct = new DistinctCounter();
+            _distinct[start] = distinct;
+        }
+        distinct.Add(review.ReviewId);
+        _categories.Add(review.ProductCategory);
+    }
+
+    public void AddPriority(ReviewMessage review, int predictedStars, double expectedStars, long nowMs)
+    {
+        if (!_priority.TryGetValue(review.ProductCategory, out var list))
+        {
+            list = [];
+            _priority[review.ProductCategory] = list;
+        }
+        list.Add(new PriorityReviewRecord
+        {
+            ReviewId = review.ReviewId,
+            Category = review.ProductCategory,
+            PredictedStars = predictedStars,
+            ExpectedStars = expectedStars,
+            ReviewHeadline = review.ReviewHeadline,
+            ReviewBody = review.ReviewBody,
+            CustomerId = review.CustomerId,
+            Source = review.Source,
+            ReceivedMs = nowMs,
+        });
+    }
+
+    public void Reject(ReviewMessage review, ReviewRejection rejection, long nowMs)
+    {
+        Counts.Rejected++;
+        _deadLetters.Add(new DeadLetterRecord
+        {
+            TimeMs = nowMs,
+            ReviewId = review.ReviewId ?? "",
+            Field = rejection.Field,
+            Rule = rejection.Rule,
+            Message = rejection.Message,
+            Stage = "partition",
+            Raw = DeadLetterRecord.ClipRaw(review.ReviewBody),
+        });
+    }
+
+    public async Task SendAsync(IGrainFactory grains, int partition, HashSet<string> registeredCategories)
+    {
+        var sends = new List<Task>();
+        if (_partials.Count > 0)
+        {
+            foreach (var group in _partials.Values.GroupBy(p => p.Category).ToList())
+            {
+                sends.Add(SendPartials(grains, group.Key, group.ToList()));
+            }
+        }
+        if (!Counts.IsEmpty || _distinct.Count > 0)
+        {
+            sends.Add(SendCounts(grains, Counts));
+        }
+        if (Observations.Count > 0)
+        {
+            sends.Add(Send(grains.GetGrain<IAnomalyGrain>(partition).Observe(Observations), () => Observations = []));
+        }
+        if (_priority.Count > 0)
+        {
+            foreach (var (category, reviews) in _priority.ToList())
+            {
+                sends.Add(Send(grains.GetGrain<IPriorityQueueGrain>(category).Enqueue(reviews), () => _priority.Remove(category)));
+            }
+        }
+        if (_deadLetters.Count > 0)
+        {
+            sends.Add(Send(grains.GetGrain<IDeadLetterGrain>(0).Add(_deadLetters), () => _deadLetters = []));
+        }
+        var newCategories = _categories.Where(c => !registeredCategories.Contains(c)).ToList();
+        if (newCategories.Count > 0)
+        {
+            sends.Add(Send(grains.GetGrain<ICategoryDirectoryGrain>(0).Register(newCategories), () =>
+            {
+                registeredCategories.UnionWith(newCategories);
+                _categories = new(StringComparer.Ordinal);
+            }));
+        }
+        await Task.WhenAll(sends);
+    }
+
+    private async Task SendPartials(IGrainFactory grains, string category, List<CategoryPartial> partials)
+    {
+        await grains.GetGrain<ICategoryGrain>(category).MergePartials(partials);
+        foreach (var partial in partials)
+        {
+            _partials.Remove((category, partial.WindowStartMs));
+        }
+    }
+
+    private async Task SendCounts(IGrainFactory grains, CountDelta counts)
+    {
+        foreach (var (start, counter) in _distinct)
+        {
+            counts.DistinctPerWindow[start] = counter.ToBytes();
+        }
+        await grains.GetGrain<ICountingGrain>("global").Add(counts);
+        Counts = new();
+        _distinct = [];
+    }
+
+    private static async Task Send(Task call, Action onDelivered)
+    {
+        await call;
+        onDelivered();
+    }
+
+    private void AddToPartial(string category, long start, long timestampMs, int predictedStars, double expectedStars)
+    {
+        if (!_partials.TryGetValue((category, start), out var partial))
+        {
+            partial = new CategoryPartial { Category = category, WindowStartMs = start, MaxTimestampMs = timestampMs };
+            _partials[(category, start)] = partial;
+        }
+        partial.Count++;
+        partial.SumExpectedStars += expectedStars;
+        partial.StarCounts[predictedStars - 1]++;
+        partial.MaxTimestampMs = Math.Max(partial.MaxTimestampMs, timestampMs);
+    }
+
+    private static void Increment(Dictionary<string, long> counts, string key) =>
+        counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 1;
+}

@@ -1,0 +1,98 @@
+using ReviewOrleans.Analytics.Windows;
+
+namespace ReviewOrleans.Grains;
+
+/// <summary>Settings of the review pipeline, bound from configuration section "Pipeline".</summary>
+public sealed class PipelineOptions
+{
+    public const string SectionName = "Pipeline";
+
+    /// <summary>Stream keys of the "reviews" stream, hence review partition grains (default 16).</summary>
+    public int Partitions { get; set; } = 16;
+
+    /// <summary>Tumbling window length (default 5 s, as the reference pipeline's STEP).</summary>
+    public TimeSpan WindowSize { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Processing time (arrival at the gateway, default) or event time (the review's event_time).</summary>
+    public WindowTime WindowTime { get; set; } = WindowTime.Processing;
+
+    /// <summary>
+    /// Event time: how far the watermark trails the newest event. Processing time: how long a window waits after its
+    /// end for pre-aggregates still in flight from the partitions (must exceed <see cref="FlushInterval"/>).
+    /// </summary>
+    public TimeSpan AllowedLateness { get; set; } = TimeSpan.FromSeconds(1);
+
+    public LateValuePolicy LatePolicy { get; set; } = LateValuePolicy.UpdateWindow;
+
+    /// <summary>How often partition grains send their pre-aggregates downstream.</summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How often category grains close due windows.</summary>
+    public TimeSpan WindowTick { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Closed windows kept per category (default 720: an hour of 5 s windows).</summary>
+    public int HistoryWindows { get; set; } = 720;
+
+    /// <summary>A re-sent review_id is dropped if seen within this horizon (at least half of it, see RecentIdFilter).</summary>
+    public TimeSpan DedupHorizon { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Review ids remembered per partition for de-duplication (8 bytes each, ×1.5 for the hash sets).</summary>
+    public int DedupCapacityPerPartition { get; set; } = 1_000_000;
+
+    /// <summary>Reviews predicted at this many stars or fewer go to their category's priority queue.</summary>
+    public int PriorityMaxStars { get; set; } = 2;
+
+    /// <summary>Unacknowledged reviews kept per category; beyond it the oldest are dropped and counted.</summary>
+    public int PriorityQueueCapacity { get; set; } = 1_000;
+
+    /// <summary>Dead letters kept; beyond it the oldest are dropped (the total is still counted).</summary>
+    public int DeadLetterCapacity { get; set; } = 10_000;
+
+    /// <summary>Windows whose distinct review counts the counting grain keeps.</summary>
+    public int DistinctWindowsKept { get; set; } = 60;
+
+    /// <summary>Anomaly feature profile: "default" (schema and values) or "kda" (star rating alone, like the reference).</summary>
+    public string AnomalyProfile { get; set; } = AnomalyFeatures.DefaultProfile;
+
+    public int AnomalyTrees { get; set; } = 100;
+
+    public int AnomalySampleSize { get; set; } = 256;
+
+    public int AnomalyShingleSize { get; set; } = 1;
+
+    public double AnomalyTimeDecay { get; set; } = 1.0 / 100_000;
+
+    /// <summary>How often anomaly grains persist their model.</summary>
+    public TimeSpan AnomalySaveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Categories known in advance; when empty, a category counts as unknown the first time a partition sees it.</summary>
+    public List<string> KnownCategories { get; set; } = [];
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        Require(Partitions is >= 1 and <= 4096, nameof(Partitions), "must be 1..4096");
+        Require(WindowSize >= TimeSpan.FromMilliseconds(100), nameof(WindowSize), "must be at least 100 ms");
+        Require(AllowedLateness >= TimeSpan.Zero, nameof(AllowedLateness), "must not be negative");
+        Require(FlushInterval > TimeSpan.Zero, nameof(FlushInterval), "must be positive");
+        Require(WindowTick > TimeSpan.Zero, nameof(WindowTick), "must be positive");
+        Require(WindowTime != WindowTime.Processing || AllowedLateness > FlushInterval, nameof(AllowedLateness),
+            "must exceed FlushInterval with processing time, or windows close before the partitions' pre-aggregates arrive");
+        Require(HistoryWindows >= 1, nameof(HistoryWindows), "must be at least 1");
+        Require(DedupHorizon > TimeSpan.Zero, nameof(DedupHorizon), "must be positive");
+        Require(DedupCapacityPerPartition >= 2, nameof(DedupCapacityPerPartition), "must be at least 2");
+        Require(PriorityMaxStars is >= 1 and <= 5, nameof(PriorityMaxStars), "must be 1..5");
+        Require(PriorityQueueCapacity >= 1, nameof(PriorityQueueCapacity), "must be at least 1");
+        Require(DeadLetterCapacity >= 1, nameof(DeadLetterCapacity), "must be at least 1");
+        Require(DistinctWindowsKept >= 1, nameof(DistinctWindowsKept), "must be at least 1");
+        Require(AnomalyFeatures.IsKnownProfile(AnomalyProfile), nameof(AnomalyProfile), $"must be one of: {string.Join(", ", AnomalyFeatures.Profiles)}");
+    }
+
+    private static void Require(bool condition, string name, string rule)
+    {
+        if (!condition)
+        {
+            throw new ArgumentException($"{SectionName}:{name} {rule}", name);
+        }
+    }
+}

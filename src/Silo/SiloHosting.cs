@@ -1,0 +1,108 @@
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
+using ReviewOrleans.Contracts.Grains;
+using ReviewOrleans.Grains;
+using ReviewOrleans.Sentiment;
+using ReviewOrleans.Silo.Storage;
+
+namespace ReviewOrleans.Silo;
+
+/// <summary>
+/// Everything a ReviewOrleans silo needs besides clustering and ports: pipeline options, the sentiment model, the
+/// streams and the grain storage. The silo's Program and the TestingHost clusters both configure through here, so
+/// tests run what production runs.
+/// </summary>
+public static class SiloHosting
+{
+    /// <summary>Configures the silo from <paramref name="config"/> (sections Pipeline, Model, Storage, Streams).</summary>
+    public static ISiloBuilder AddReviewPipeline(this ISiloBuilder silo, IConfiguration config)
+    {
+        var services = silo.Services;
+        services.AddOptions<PipelineOptions>()
+            .Bind(config.GetSection(PipelineOptions.SectionName))
+            .Validate(o => { o.Validate(); return true; })
+            .ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ISentimentScorer>(_ => LoadScorer(config));
+
+        silo.Configure<ClusterOptions>(o =>
+        {
+            o.ClusterId = config.GetValue("Cluster:ClusterId", "revieworleans")!;
+            o.ServiceId = config.GetValue("Cluster:ServiceId", "revieworleans")!;
+        });
+
+        silo.AddMemoryGrainStorage("PubSubStore");
+        silo.AddMemoryStreams(StreamNames.Provider, streams =>
+        {
+            streams.ConfigurePartitioning(config.GetValue("Streams:Queues", 8));
+            streams.ConfigurePullingAgent(o => o.Configure(a =>
+                a.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(config.GetValue("Streams:PollMilliseconds", 10))));
+        });
+
+        AddGrainStorage(silo, config);
+        return silo;
+    }
+
+    private static ISentimentScorer LoadScorer(IConfiguration config)
+    {
+        var path = config.GetValue<string>("Model:Path");
+        return SentimentScorerFactory.Load(string.IsNullOrEmpty(path) ? DefaultSentimentModel.FindPath() : path, new SentimentScorerOptions
+        {
+            IntraOpThreads = config.GetValue("Model:IntraOpThreads", 1),
+            InterOpThreads = 1,
+            MaxBatchSize = config.GetValue("Model:MaxBatchSize", 256),
+        });
+    }
+
+    private static void AddGrainStorage(ISiloBuilder silo, IConfiguration config)
+    {
+        var provider = config.GetValue("Storage:Provider", "sqlite")!.ToLowerInvariant();
+        switch (provider)
+        {
+            case "sqlite":
+                var path = Path.GetFullPath(config.GetValue("Storage:SqlitePath", Path.Combine("data", "revieworleans.db"))!);
+                SqliteGrainStorage.EnsureCreated(path);
+                var dataSource = SqliteGrainStorage.CreateDataSource(path);
+                silo.Services.AddSingleton(dataSource);
+                silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
+                    options.Configure<IServiceProvider>((o, sp) =>
+                    {
+                        o.Invariant = SqliteGrainStorage.Invariant;
+                        o.ConnectionString = SqliteGrainStorage.ConnectionString(path);
+                        o.DataSource = dataSource;
+                        o.GrainStorageSerializer = VersionTolerantSerializer(sp);
+                    }));
+                break;
+            case "adonet":
+                // Any store Orleans' ADO.NET provider supports (PostgreSQL, SQL Server, MySQL), with Orleans' own
+                // schema scripts applied to it beforehand.
+                silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
+                    options.Configure<IServiceProvider>((o, sp) =>
+                    {
+                        o.Invariant = Required(config, "Storage:Invariant");
+                        o.ConnectionString = Required(config, "Storage:ConnectionString");
+                        o.GrainStorageSerializer = VersionTolerantSerializer(sp);
+                    }));
+                break;
+            case "memory":
+                silo.AddMemoryGrainStorage(StorageNames.Default);
+                break;
+            default:
+                throw new OptionsValidationException("Storage:Provider", typeof(string),
+                    [$"Storage:Provider '{provider}' is not one of: sqlite, adonet, memory"]);
+        }
+    }
+
+    /// <summary>
+    /// Orleans' own binary serializer: fields are matched by [Id] and types by [Alias], so renames and added fields
+    /// keep old rows readable, and no assembly-qualified type names are stored.
+    /// </summary>
+    private static IGrainStorageSerializer VersionTolerantSerializer(IServiceProvider services) =>
+        new OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>());
+
+    private static string Required(IConfiguration config, string key) =>
+        config.GetValue<string>(key) is { Length: > 0 } value
+            ? value
+            : throw new OptionsValidationException(key, typeof(string), [$"{key} is required when Storage:Provider is adonet"]);
+}
