@@ -143,7 +143,11 @@ internal sealed class SentimentModelManifest
 
     public void Save(string manifestPath)
     {
-        File.WriteAllText(manifestPath, ToJson().ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(manifestPath, ToJson().ToJsonString(new JsonSerializerOptions
+        {
+            WriteIndented = true,
+            Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // a manifest is read by people, not embedded in HTML
+        }) + "\n");
     }
 
     /// <summary>Standard Hugging Face labels for a 1..5 star model ("1 star", "2 stars", ...).</summary>

@@ -39,15 +39,11 @@ internal sealed class FastTextModel
 
     public float[] Bias { get; }
 
-    /// <summary>Mean of the feature rows, in the order ONNX Runtime's Mul + ReduceSum computes it.</summary>
-    public void Hidden(ReadOnlySpan<long> features, Span<float> hidden)
+    /// <summary>Weighted sum of the feature rows (weight 1/n: their mean), in the order ONNX Runtime's Mul + ReduceSum computes it.</summary>
+    public void Hidden(ReadOnlySpan<long> features, float weight, Span<float> hidden)
     {
         hidden.Clear();
-        if (features.IsEmpty)
-        {
-            return;
-        }
-        var w = 1f / features.Length;
+        var w = weight;
         foreach (var id in features)
         {
             var row = Embedding.AsSpan((int)(id * Dim), Dim);
@@ -73,12 +69,51 @@ internal sealed class FastTextModel
     }
 
     /// <summary>The model's forward pass in plain C#: the five class probabilities of one text's features.</summary>
-    public void Predict(ReadOnlySpan<long> features, Span<float> probabilities)
+    public void Predict(ReadOnlySpan<long> features, float weight, Span<float> probabilities)
     {
         Span<float> hidden = Dim <= 256 ? stackalloc float[Dim] : new float[Dim];
-        Hidden(features, hidden);
+        Hidden(features, weight, hidden);
         Logits(hidden, probabilities);
         Softmax(probabilities);
+    }
+
+    /// <summary>
+    /// One model whose logits are the mean of the given models' logits (a logit-averaging ensemble): the tables are
+    /// concatenated along the embedding dimension and the output layers stacked and scaled by 1/K, so the result
+    /// is still a single embedding bag, linear layer and softmax.
+    /// </summary>
+    public static FastTextModel Concatenate(IReadOnlyList<FastTextModel> models)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(models.Count, 1, nameof(models));
+        var buckets = models[0].Buckets;
+        if (models.Any(m => m.Buckets != buckets))
+        {
+            throw new ArgumentException("all models must have the same number of buckets", nameof(models));
+        }
+        var dim = models.Sum(m => m.Dim);
+        var merged = new FastTextModel(buckets, dim);
+        var scale = 1f / models.Count;
+        var offset = 0;
+        foreach (var m in models)
+        {
+            for (long b = 0; b < buckets; b++)
+            {
+                m.Embedding.AsSpan((int)(b * m.Dim), m.Dim).CopyTo(merged.Embedding.AsSpan((int)((b * dim) + offset), m.Dim));
+            }
+            for (var d = 0; d < m.Dim; d++)
+            {
+                for (var k = 0; k < Classes; k++)
+                {
+                    merged.Output[((offset + d) * Classes) + k] = m.Output[(d * Classes) + k] * scale;
+                }
+            }
+            for (var k = 0; k < Classes; k++)
+            {
+                merged.Bias[k] += m.Bias[k] * scale;
+            }
+            offset += m.Dim;
+        }
+        return merged;
     }
 
     public static void Softmax(Span<float> values)
@@ -102,8 +137,8 @@ internal sealed class FastTextModel
 
     /// <summary>
     /// Writes the model as ONNX: Gather(E, ids) → ×weights → ReduceSum over tokens → MatMul W → Add b → Softmax.
-    /// The caller passes weights 1/n for a text's n features and 0 for padding, which makes the ReduceSum the
-    /// mean of fastText's embedding bag while the batch stays one rectangular [batch, tokens] tensor.
+    /// The caller passes weight 1/n for each of a text's n features and 0 for padding, which makes the ReduceSum
+    /// the mean of fastText's embedding bag (or 1/√n for sqrt pooling) while the batch stays one rectangular [batch, tokens] tensor.
     /// </summary>
     public byte[] ToOnnx(string producer = "reviewctl model train")
     {

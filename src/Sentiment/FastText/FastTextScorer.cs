@@ -62,7 +62,7 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
                 Array.Copy(buffers.Ids, i * capacity, buffers.Ids, row, n);
             }
             buffers.Ids.AsSpan(row + n, longest - n).Clear();
-            buffers.Weights.AsSpan(row, n).Fill(n == 0 ? 0f : 1f / n);
+            buffers.Weights.AsSpan(row, n).Fill(_tokenizer.Options.FeatureWeight(n));
             buffers.Weights.AsSpan(row + n, longest - n).Clear();
         }
         var shape = new long[] { count, longest };

@@ -11,12 +11,17 @@ namespace ReviewOrleans.Sentiment.FastText;
 /// <param name="MaxWords">Tokens read per text; the rest of a longer text is ignored (bounds the cost of a 1 MB text).</param>
 /// <param name="Bigrams">Whether adjacent-token bigrams are features too (fastText's <c>-wordNgrams 2</c>).</param>
 /// <param name="NegationScope">Tokens after a negation ("not", "n't", "never", ...) whose unigram is marked as negated; 0 disables.</param>
-internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigrams = true, int NegationScope = 3)
+/// <param name="Pooling"><c>mean</c> (fastText: each of n features weighs 1/n) or <c>sqrt</c> (1/√n, the scale of
+/// an L2-normalised binary bag of words, so longer texts give more confident predictions).</param>
+internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigrams = true, int NegationScope = 3, string Pooling = "mean")
 {
     public const string TypeName = "hashed-ngrams";
 
     /// <summary>Most features one text can produce: its unigrams plus the bigrams between them.</summary>
     public int MaxFeatures => Bigrams ? 2 * MaxWords - 1 : MaxWords;
+
+    /// <summary>The weight of each feature of a text with <paramref name="count"/> features (0 when there are none).</summary>
+    public float FeatureWeight(int count) => count == 0 ? 0f : Pooling == "sqrt" ? 1f / MathF.Sqrt(count) : 1f / count;
 
     public JsonObject ToJson() => new()
     {
@@ -26,6 +31,7 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
         ["maxWords"] = MaxWords,
         ["bigrams"] = Bigrams,
         ["negationScope"] = NegationScope,
+        ["pooling"] = Pooling,
     };
 
     public static HashedNgramOptions FromJson(JsonObject json, string manifestPath)
@@ -39,10 +45,15 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
             SentimentModelManifest.ReadInt(json, "buckets", manifestPath),
             SentimentModelManifest.ReadInt(json, "maxWords", manifestPath),
             SentimentModelManifest.ReadBool(json, "bigrams", manifestPath),
-            SentimentModelManifest.ReadInt(json, "negationScope", manifestPath));
+            SentimentModelManifest.ReadInt(json, "negationScope", manifestPath),
+            SentimentModelManifest.ReadString(json, "pooling", manifestPath));
         if (options.Buckets < 1 || options.MaxWords < 1 || options.NegationScope < 0)
         {
             throw new SentimentModelException($"{manifestPath}: field 'tokenizer' needs buckets ≥ 1, maxWords ≥ 1 and negationScope ≥ 0");
+        }
+        if (options.Pooling is not ("mean" or "sqrt"))
+        {
+            throw new SentimentModelException($"{manifestPath}: field 'tokenizer.pooling' is '{options.Pooling}'; expected 'mean' or 'sqrt'");
         }
         return options;
     }

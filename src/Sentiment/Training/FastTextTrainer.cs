@@ -6,15 +6,16 @@ namespace ReviewOrleans.Sentiment.Training;
 /// <summary>Hyper-parameters of <see cref="FastTextTrainer"/>; recorded in the manifest's <c>training</c> object.</summary>
 internal sealed record FastTextTrainingOptions
 {
-    public int Buckets { get; init; } = 1 << 19;
-    public int Dim { get; init; } = 8;
+    public int Buckets { get; init; } = 1 << 20;
+    public int Dim { get; init; } = 4;
     public int MaxWords { get; init; } = 256;
     public int NegationScope { get; init; } = 3;
     public int Epochs { get; init; } = 10;
-    public float LearningRate { get; init; } = 0.5f;
+    public float LearningRate { get; init; } = 0.25f;
     public int Seed { get; init; } = 42;
+    public string Pooling { get; init; } = "mean";
 
-    public HashedNgramOptions TokenizerOptions => new(Buckets, MaxWords, Bigrams: true, NegationScope);
+    public HashedNgramOptions TokenizerOptions => new(Buckets, MaxWords, Bigrams: true, NegationScope, Pooling);
 
     public JsonObject ToJson() => new()
     {
@@ -27,6 +28,7 @@ internal sealed record FastTextTrainingOptions
         ["epochs"] = Epochs,
         ["learningRate"] = LearningRate,
         ["seed"] = Seed,
+        ["pooling"] = Pooling,
     };
 }
 
@@ -102,7 +104,8 @@ internal sealed class FastTextTrainer
                 {
                     continue;
                 }
-                model.Hidden(ids, hidden);
+                var weight = _tokenizer.Options.FeatureWeight(ids.Length);
+                model.Hidden(ids, weight, hidden);
                 model.Logits(hidden, p);
                 FastTextModel.Softmax(p);
                 var mask = targetMasks[index];
@@ -137,7 +140,7 @@ internal sealed class FastTextTrainer
                 {
                     model.Bias[k] -= lr * p[k];
                 }
-                var scale = lr / ids.Length;
+                var scale = lr * weight;
                 foreach (var id in ids)
                 {
                     var row = table.AsSpan((int)(id * dim), dim);

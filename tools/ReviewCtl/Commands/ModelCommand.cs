@@ -15,7 +15,7 @@ namespace ReviewOrleans.ReviewCtl.Commands;
 internal static class ModelCommand
 {
     private const string Usage =
-        "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--negation-scope N] [--json]\n" +
+        "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--ensemble K] [--negation-scope N] [--pooling mean|sqrt] [--dev-only] [--json]\n" +
         "       reviewctl model eval [FILE...] [--builtin] [--model PATH] [--data DIR] [--no-lexicon] [--categories] [--json]";
 
     public static Task<int> RunAsync(string[] args)
@@ -27,7 +27,7 @@ internal static class ModelCommand
         }
         return args[0] switch
         {
-            "train" => Task.FromResult(Train(new CommandLine(args[1..]))),
+            "train" => Task.FromResult(Train(new CommandLine(args[1..], "dev-only"))),
             "eval" => Task.FromResult(Eval(new CommandLine(args[1..], "builtin", "no-lexicon", "categories"))),
             _ => throw new CommandLineException($"unknown subcommand '{args[0]}'\n{Usage}"),
         };
@@ -55,10 +55,13 @@ internal static class ModelCommand
             Buckets = cl.Int("buckets", defaults.Buckets),
             MaxWords = cl.Int("max-words", defaults.MaxWords),
             NegationScope = cl.Int("negation-scope", defaults.NegationScope),
+            Pooling = cl.String("pooling", defaults.Pooling),
         };
         var outDir = Path.GetFullPath(cl.String("out", DefaultSentimentModel.RelativeDirectory));
         var json = cl.Json;
         var dataDir = FindData(cl);
+        var devOnly = cl.Flag("dev-only");
+        var ensemble = cl.Int("ensemble", 1);
         cl.RejectUnknownOptions();
         if (options.Epochs < 1 || options.Dim < 1 || options.Buckets < 1 || options.MaxWords < 1 || options.LearningRate <= 0)
         {
@@ -78,9 +81,30 @@ internal static class ModelCommand
 
         var trainer = new FastTextTrainer(options);
         var devFeatures = trainer.Featurize(splits.Dev);
-        var model = trainer.Train(splits.Train, (epoch, m) =>
-            log.WriteLine($"epoch {epoch,2}: dev {DevSummary(m, splits.Dev, devFeatures)}  ({clock.Elapsed.TotalSeconds:0.0} s)"));
+        var trainFeatures = trainer.Featurize(splits.Train);
+        var trainMasks = splits.Train.Select(t => t.TargetMask).ToArray();
+        var members = new List<FastTextModel>();
+        for (var member = 0; member < ensemble; member++)
+        {
+            var memberTrainer = new FastTextTrainer(options with { Seed = options.Seed + member });
+            members.Add(memberTrainer.Train(trainFeatures, trainMasks, (epoch, m) =>
+            {
+                if (epoch == options.Epochs || !json)
+                {
+                    log.WriteLine($"member {member + 1}/{ensemble} epoch {epoch,2}: dev {DevSummary(m, options.TokenizerOptions, splits.Dev, devFeatures)}  ({clock.Elapsed.TotalSeconds:0.0} s)");
+                }
+            }));
+        }
+        var model = FastTextModel.Concatenate(members);
+        if (ensemble > 1)
+        {
+            log.WriteLine($"ensemble of {ensemble}: dev {DevSummary(model, options.TokenizerOptions, splits.Dev, devFeatures)}");
+        }
         var trainSeconds = clock.Elapsed.TotalSeconds;
+        if (devOnly)
+        {
+            return 0;
+        }
 
         Directory.CreateDirectory(outDir);
         var onnx = model.ToOnnx();
@@ -165,7 +189,7 @@ internal static class ModelCommand
         return json;
     }
 
-    private static string DevSummary(FastTextModel model, IReadOnlyList<LabeledText> dev, long[][] features)
+    private static string DevSummary(FastTextModel model, HashedNgramOptions options, IReadOnlyList<LabeledText> dev, long[][] features)
     {
         var clothing = new SentimentMetrics();
         var fdu = new SentimentMetrics();
@@ -173,7 +197,7 @@ internal static class ModelCommand
         Span<float> p = stackalloc float[5];
         for (var i = 0; i < dev.Count; i++)
         {
-            model.Predict(features[i], p);
+            model.Predict(features[i], options.FeatureWeight(features[i].Length), p);
             (dev[i].Dataset == SentimentDataSplits.Clothing ? clothing : fdu).Add(dev[i], new SentimentResult(p, info));
         }
         return string.Create(CultureInfo.InvariantCulture,
