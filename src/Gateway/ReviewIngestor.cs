@@ -36,7 +36,7 @@ public sealed partial class ReviewIngestor(
             var record = records[i];
             var parsed = record.PayloadCase switch
             {
-                ReviewRecord.PayloadOneofCase.Review => ParsedReview.Ok(ApiMapping.ToMessage(record.Review)),
+                ReviewRecord.PayloadOneofCase.Review => ParsedReview.Ok(ReviewApi.ToMessage(record.Review)),
                 ReviewRecord.PayloadOneofCase.Json => ReviewParser.FromJson(record.Json),
                 ReviewRecord.PayloadOneofCase.ReferenceTsv => ReviewParser.FromReferenceTsv(record.ReferenceTsv),
                 _ => ParsedReview.Fail("record", "empty", "the record has no payload (review, json or reference_tsv)"),

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using ReviewOrleans.Contracts.Api;
+using ReviewOrleans.Contracts.Reviews;
 using ReviewOrleans.Gateway;
 using ReviewOrleans.Synthetic;
 
@@ -45,14 +46,14 @@ public sealed partial class DemoReviewStream(
             var records = new List<ReviewRecord>(perTick);
             for (var i = 0; i < perTick; i++)
             {
-                records.Add(new ReviewRecord { Review = ApiMapping.ToApi(generator.Next(now.ToUnixTimeMilliseconds())) });
+                records.Add(new ReviewRecord { Review = ReviewApi.ToApi(generator.Next(now.ToUnixTimeMilliseconds())) });
             }
             if (now >= nextAnomaly)
             {
                 var kind = Rotation[rotation++ % Rotation.Length];
                 var count = kind == InjectedAnomaly.OneStarBurst ? 2_000 : 200;
                 records.AddRange(generator.Inject(kind, count, now.ToUnixTimeMilliseconds())
-                    .Select(r => new ReviewRecord { Review = ApiMapping.ToApi(r) }));
+                    .Select(r => new ReviewRecord { Review = ReviewApi.ToApi(r) }));
                 nextAnomaly = now + demo.AnomalyEvery;
                 LogInjected(kind, count);
             }

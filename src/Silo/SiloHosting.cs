@@ -26,12 +26,6 @@ public static class SiloHosting
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ISentimentScorer>(_ => LoadScorer(config));
 
-        silo.Configure<ClusterOptions>(o =>
-        {
-            o.ClusterId = config.GetValue("Cluster:ClusterId", "revieworleans")!;
-            o.ServiceId = config.GetValue("Cluster:ServiceId", "revieworleans")!;
-        });
-
         silo.AddMemoryGrainStorage("PubSubStore");
         silo.AddMemoryStreams(StreamNames.Provider, streams =>
         {

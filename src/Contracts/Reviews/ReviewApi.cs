@@ -1,0 +1,56 @@
+using Google.Protobuf.WellKnownTypes;
+using ReviewOrleans.Contracts.Api;
+
+namespace ReviewOrleans.Contracts.Reviews;
+
+/// <summary>Maps a review between its gRPC message (<see cref="Review"/>) and the stream record (<see cref="ReviewMessage"/>).</summary>
+public static class ReviewApi
+{
+    public static ReviewMessage ToMessage(Review review) => new()
+    {
+        Marketplace = NullIfEmpty(review.Marketplace),
+        CustomerId = NullIfEmpty(review.CustomerId),
+        ReviewId = review.ReviewId,
+        ProductId = NullIfEmpty(review.ProductId),
+        ProductParent = NullIfEmpty(review.ProductParent),
+        ProductTitle = NullIfEmpty(review.ProductTitle),
+        ProductCategory = review.ProductCategory,
+        StarRating = review.HasStarRating ? review.StarRating : null,
+        HelpfulVotes = review.HasHelpfulVotes ? review.HelpfulVotes : null,
+        TotalVotes = review.HasTotalVotes ? review.TotalVotes : null,
+        Vine = review.HasVine ? review.Vine : null,
+        VerifiedPurchase = review.HasVerifiedPurchase ? review.VerifiedPurchase : null,
+        ReviewHeadline = NullIfEmpty(review.ReviewHeadline),
+        ReviewBody = review.ReviewBody,
+        ReviewDate = NullIfEmpty(review.ReviewDate),
+        Source = NullIfEmpty(review.Source),
+        EventTimeMs = review.EventTime is { } t ? t.Seconds * 1000 + t.Nanos / 1_000_000 : null,
+    };
+
+    public static Review ToApi(ReviewMessage message)
+    {
+        var review = new Review
+        {
+            Marketplace = message.Marketplace ?? "",
+            CustomerId = message.CustomerId ?? "",
+            ReviewId = message.ReviewId,
+            ProductId = message.ProductId ?? "",
+            ProductParent = message.ProductParent ?? "",
+            ProductTitle = message.ProductTitle ?? "",
+            ProductCategory = message.ProductCategory,
+            ReviewHeadline = message.ReviewHeadline ?? "",
+            ReviewBody = message.ReviewBody,
+            ReviewDate = message.ReviewDate ?? "",
+            Source = message.Source ?? "",
+        };
+        if (message.StarRating is { } stars) review.StarRating = stars;
+        if (message.HelpfulVotes is { } helpful) review.HelpfulVotes = helpful;
+        if (message.TotalVotes is { } total) review.TotalVotes = total;
+        if (message.Vine is { } vine) review.Vine = vine;
+        if (message.VerifiedPurchase is { } verified) review.VerifiedPurchase = verified;
+        if (message.EventTimeMs is { } ms) review.EventTime = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(ms));
+        return review;
+    }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+}

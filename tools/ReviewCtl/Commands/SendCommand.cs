@@ -1,0 +1,147 @@
+using ReviewOrleans.Contracts.Api;
+using ReviewOrleans.Contracts.Reviews;
+
+namespace ReviewOrleans.ReviewCtl.Commands;
+
+/// <summary>
+/// <c>reviewctl send FILE|-</c>: sends JSONL in the review schema, Amazon Customer Reviews TSV (with its header) or
+/// the reference pipeline's TSV, in batches, and prints accepted and failed counts with the reasons.
+/// </summary>
+internal static class SendCommand
+{
+    private enum InputFormat { Jsonl, AmazonTsv, ReferenceTsv }
+
+    public static Task<int> RunAsync(string[] args) => GatewayConnection.RunAsync(args, [], async (gateway, cl) =>
+    {
+        var batchSize = cl.Int("batch", 500);
+        var maxReasons = cl.Int("reasons", 20);
+        cl.RejectUnknownOptions();
+        if (cl.Positionals.Count != 1)
+        {
+            throw new CommandLineException("usage: reviewctl send <file|-> [--batch N] [--gateway URL] [--json]");
+        }
+        if (batchSize < 1)
+        {
+            throw new CommandLineException("option --batch must be at least 1");
+        }
+        var path = cl.Positionals[0];
+        using var reader = path == "-" ? new StreamReader(Console.OpenStandardInput()) : OpenFile(path);
+
+        var summary = new SendSummary();
+        var batch = new List<ReviewRecord>(batchSize);
+        InputFormat? format = null;
+        Dictionary<string, int>? amazonHeader = null;
+        var lineNumber = 0;
+        while (await reader.ReadLineAsync() is { } line)
+        {
+            lineNumber++;
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            if (format is null)
+            {
+                format = line.TrimStart().StartsWith('{') ? InputFormat.Jsonl
+                    : line.StartsWith("marketplace\t", StringComparison.Ordinal) ? InputFormat.AmazonTsv
+                    : InputFormat.ReferenceTsv;
+                if (format == InputFormat.AmazonTsv)
+                {
+                    amazonHeader = ReviewParser.ReadAmazonTsvHeader(line);
+                    continue;
+                }
+            }
+            switch (format)
+            {
+                case InputFormat.Jsonl:
+                    batch.Add(new ReviewRecord { Json = line });
+                    break;
+                case InputFormat.ReferenceTsv:
+                    batch.Add(new ReviewRecord { ReferenceTsv = line });
+                    break;
+                default:
+                    var parsed = ReviewParser.FromAmazonTsv(line, amazonHeader!);
+                    if (parsed.Rejection is { } rejection)
+                    {
+                        // Never reached the gateway, so it is reported here, with its line number.
+                        summary.Fail($"line {lineNumber}", rejection.Code, rejection.ToString());
+                        continue;
+                    }
+                    batch.Add(new ReviewRecord { Review = ReviewApi.ToApi(parsed.Review!) });
+                    break;
+            }
+            if (batch.Count == batchSize)
+            {
+                await SendBatch(gateway, batch, summary);
+            }
+        }
+        if (batch.Count > 0)
+        {
+            await SendBatch(gateway, batch, summary);
+        }
+        summary.Print(gateway.Json, maxReasons, format?.ToString() ?? "empty");
+        return summary.Failed == 0 ? 0 : 3;
+    });
+
+    private static StreamReader OpenFile(string path) => File.Exists(path)
+        ? new StreamReader(path)
+        : throw new CommandLineException($"file not found: {path}");
+
+    private static async Task SendBatch(GatewayConnection gateway, List<ReviewRecord> batch, SendSummary summary)
+    {
+        var request = new PutReviewsRequest();
+        request.Records.AddRange(batch);
+        var response = await gateway.Client.PutReviewsAsync(request);
+        summary.Accepted += response.AcceptedRecordCount;
+        foreach (var record in response.Records.Where(r => r.ErrorCode.Length > 0))
+        {
+            summary.Fail(record.ReviewId.Length > 0 ? record.ReviewId : "(no review_id)", record.ErrorCode, record.ErrorMessage);
+        }
+        batch.Clear();
+    }
+
+    private sealed class SendSummary
+    {
+        private readonly List<(string Id, string Code, string Message)> _failures = [];
+        private readonly Dictionary<string, int> _byCode = [];
+
+        public long Accepted { get; set; }
+
+        public long Failed { get; private set; }
+
+        public void Fail(string id, string code, string message)
+        {
+            Failed++;
+            _byCode[code] = _byCode.GetValueOrDefault(code) + 1;
+            if (_failures.Count < 10_000)
+            {
+                _failures.Add((id, code, message));
+            }
+        }
+
+        public void Print(bool json, int maxReasons, string format)
+        {
+            if (json)
+            {
+                var payload = new
+                {
+                    format,
+                    accepted = Accepted,
+                    failed = Failed,
+                    failures_by_code = _byCode,
+                    failures = _failures.Take(maxReasons).Select(f => new { review_id = f.Id, error_code = f.Code, error_message = f.Message }),
+                };
+                Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(payload));
+                return;
+            }
+            Console.WriteLine($"format: {format}   accepted: {Accepted}   failed: {Failed}");
+            foreach (var (code, count) in _byCode.OrderByDescending(c => c.Value))
+            {
+                Console.WriteLine($"  {count,8}  {code}");
+            }
+            foreach (var (id, _, message) in _failures.Take(maxReasons))
+            {
+                Console.WriteLine($"  {id}: {message}");
+            }
+        }
+    }
+}
