@@ -6,8 +6,20 @@ using ReviewOrleans.ReviewCtl.Commands;
 var commands = new SortedDictionary<string, (string Summary, Func<string[], Task<int>> Run)>(StringComparer.Ordinal)
 {
     ["version"] = ("print the tool's version", VersionCommand.RunAsync),
+    ["send"] = ("send reviews from a JSONL or TSV file (or - for stdin) to a gateway", SendCommand.RunAsync),
+    ["generate"] = ("synthetic reviews as JSONL, or --send them at --rate, with --inject anomalies", GenerateCommand.RunAsync),
+    ["categories"] = ("list the categories seen", QueryCommands.Categories),
+    ["category"] = ("a category's recent windows: category NAME [--last N]", QueryCommands.Category),
+    ["counts"] = ("totals, per category and source, distinct counts per window", QueryCommands.Counts),
+    ["anomaly"] = ("current anomaly grade and recent alerts with attribution", QueryCommands.Anomaly),
+    ["priority"] = ("reviews predicted at 2 stars or fewer, awaiting attention", QueryCommands.Priority),
+    ["ack"] = ("acknowledge a priority review: ack REVIEW_ID [--category NAME]", QueryCommands.Acknowledge),
+    ["deadletters"] = ("records refused, with their reasons", QueryCommands.DeadLetters),
+    ["watch"] = ("follow the live streams: watch metrics|alerts", QueryCommands.Watch),
     ["model"] = ("train and evaluate the sentiment model (model train | model eval FILE... [--builtin])", ModelCommand.RunAsync),
     ["rcf"] = ("Random Cut Forest anomaly scores for CSV points on stdin", RcfCommand.RunAsync),
+    ["hll"] = ("distinct count of the lines on stdin (exact to 10,000, then UltraLogLog)", HllCommand.RunAsync),
+    ["bench"] = ("benchmarks that print figures (bench rcf | bench hll)", BenchCommand.RunAsync),
 };
 
 if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
