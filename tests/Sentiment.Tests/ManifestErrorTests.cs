@@ -1,0 +1,153 @@
+using System.Text.Json.Nodes;
+using Onnx;
+using ReviewOrleans.Sentiment.FastText;
+using ReviewOrleans.Sentiment.Onnx;
+
+namespace ReviewOrleans.Sentiment.Tests;
+
+public sealed class ManifestErrorTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sentiment-tests", Guid.NewGuid().ToString("N"));
+
+    public ManifestErrorTests()
+    {
+        var model = new FastTextModel(64, 2);
+        TinyModel.Write(model, new HashedNgramOptions(64, 16), _dir);
+    }
+
+    private string ManifestPath => Path.Combine(_dir, "model.json");
+
+    private void EditManifest(Action<JsonObject> edit)
+    {
+        var json = JsonNode.Parse(File.ReadAllText(ManifestPath))!.AsObject();
+        edit(json);
+        File.WriteAllText(ManifestPath, json.ToJsonString());
+    }
+
+    [Fact]
+    public void Load_ValidModel_Succeeds()
+    {
+        using var scorer = SentimentScorerFactory.Load(_dir);
+        Assert.Equal("tiny", scorer.Model.Id);
+    }
+
+    [Fact]
+    public void Load_MissingManifest_NamesTheFile()
+    {
+        var path = Path.Combine(_dir, "nope.json");
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(path));
+        Assert.Contains("manifest not found", ex.Message);
+        Assert.Contains("nope.json", ex.Message);
+    }
+
+    [Fact]
+    public void Load_MissingOnnxFile_NamesTheFile()
+    {
+        File.Delete(Path.Combine(_dir, "model.onnx"));
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("ONNX model file not found", ex.Message);
+        Assert.Contains("model.onnx", ex.Message);
+    }
+
+    [Fact]
+    public void Load_WrongInputNames_ListsActualAndExpected()
+    {
+        var g = new OnnxGraphWriter("wrong");
+        g.Input("tokens", TensorProto.Types.DataType.Int64, "batch", "tokens");
+        g.Input("weights", TensorProto.Types.DataType.Float, "batch", "tokens");
+        var logits = g.Initializer("c", new float[5], 1, 5);
+        var zero = g.Node("Mul", ["weights", "weights"]);
+        var summed = g.Node("ReduceSum", [zero], attributes: OnnxGraphWriter.IntAttribute("keepdims", 1));
+        g.Node("Add", [summed, logits], FastTextModel.ProbabilitiesOutput);
+        g.Output(FastTextModel.ProbabilitiesOutput, TensorProto.Types.DataType.Float, "batch", 5);
+        File.WriteAllBytes(Path.Combine(_dir, "model.onnx"), g.ToBytes("tests"));
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("wrong input names", ex.Message);
+        Assert.Contains("tokens", ex.Message);
+        Assert.Contains("ids", ex.Message);
+    }
+
+    [Fact]
+    public void Load_ManifestWithFourLabels_LabelCountMismatch()
+    {
+        EditManifest(j => j["id2label"] = new JsonObject { ["0"] = "1 star", ["1"] = "2 stars", ["2"] = "4 stars", ["3"] = "5 stars" });
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("label count mismatch", ex.Message);
+        Assert.Contains("id2label", ex.Message);
+    }
+
+    [Fact]
+    public void Load_ModelWithThreeOutputClasses_LabelCountMismatch()
+    {
+        var g = new OnnxGraphWriter("three");
+        g.Input(FastTextModel.IdsInput, TensorProto.Types.DataType.Int64, "batch", "tokens");
+        g.Input(FastTextModel.WeightsInput, TensorProto.Types.DataType.Float, "batch", "tokens");
+        var rows = g.Node("Gather", [g.Initializer("e", new float[64 * 3], 64, 3), FastTextModel.IdsInput]);
+        var summed = g.Node("ReduceSum", [rows, g.Initializer("axis", [1L], 1)], attributes: OnnxGraphWriter.IntAttribute("keepdims", 0));
+        g.Node("Softmax", [summed], FastTextModel.ProbabilitiesOutput);
+        g.Output(FastTextModel.ProbabilitiesOutput, TensorProto.Types.DataType.Float, "batch", 3);
+        File.WriteAllBytes(Path.Combine(_dir, "model.onnx"), g.ToBytes("tests"));
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("label count mismatch", ex.Message);
+        Assert.Contains("3 classes", ex.Message);
+    }
+
+    [Fact]
+    public void Load_LabelWithoutStarNumber_NamesTheField()
+    {
+        EditManifest(j => j["id2label"]!["4"] = "very positive");
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("id2label.4", ex.Message);
+    }
+
+    [Fact]
+    public void Load_MaxTokensNotAnInteger_NamesTheField()
+    {
+        EditManifest(j => j["maxTokens"] = "many");
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("'maxTokens'", ex.Message);
+    }
+
+    [Fact]
+    public void Load_UnknownKind_NamesTheField()
+    {
+        EditManifest(j => j["kind"] = "gpt");
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("'kind'", ex.Message);
+    }
+
+    [Fact]
+    public void Load_BucketsDisagreeWithTable_NamesTheField()
+    {
+        EditManifest(j => j["tokenizer"]!["buckets"] = 128);
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("tokenizer.buckets", ex.Message);
+    }
+
+    [Fact]
+    public void Load_InvalidJson_SaysSo()
+    {
+        File.WriteAllText(ManifestPath, "{ \"id\": ");
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("not valid JSON", ex.Message);
+    }
+
+    [Fact]
+    public void Load_CorruptOnnxBytes_SaysOnnxRuntimeCannotLoad()
+    {
+        File.WriteAllBytes(Path.Combine(_dir, "model.onnx"), [1, 2, 3, 4, 5]);
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("cannot load", ex.Message);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
