@@ -22,6 +22,12 @@ public sealed class DistinctCounter
     /// <summary>Largest exact limit accepted (the exact set costs 8+ bytes per item).</summary>
     public const int MaxExactLimit = 1_000_000;
 
+    /// <summary>Index bits of the UltraLogLog sketch used beyond the exact limit (2^14 registers).</summary>
+    public const int SketchPrecision = UltraLogLogSketch.Precision;
+
+    /// <summary>Bytes of sketch registers (one byte each): 16 KiB.</summary>
+    public const int SketchRegisterBytes = UltraLogLogSketch.RegisterCount;
+
     private HashSet<ulong>? _exact = [];
     private UltraLogLogSketch? _sketch;
 

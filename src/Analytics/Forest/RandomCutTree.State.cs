@@ -50,7 +50,7 @@ internal sealed partial class RandomCutTree
     internal void Read(ref StateReader reader)
     {
         var root = reader.ReadUInt16();
-        _root = root == NullReference ? Null : root < 2 * _capacity - 1 ? root : throw StateReader.Corrupt($"tree root {root} is out of range");
+        _root = root == NullReference ? Null : root < 2 * _capacity ? root : throw StateReader.Corrupt($"tree root {root} is out of range");
         _freeNodeCount = reader.ReadInt32(0, _capacity - 1, "free node count");
         for (var i = 0; i < _freeNodeCount; i++)
         {
@@ -68,8 +68,8 @@ internal sealed partial class RandomCutTree
             if (!freeNode[n])
             {
                 ref var node = ref _nodes[n];
-                node.Left = reader.ReadUInt16(2 * _capacity - 2, "child reference");
-                node.Right = reader.ReadUInt16(2 * _capacity - 2, "child reference");
+                node.Left = reader.ReadUInt16(2 * _capacity - 1, "child reference");
+                node.Right = reader.ReadUInt16(2 * _capacity - 1, "child reference");
                 node.Dim = reader.ReadUInt16(_dims - 1, "cut dimension");
                 node.Cut = reader.ReadSingle();
             }

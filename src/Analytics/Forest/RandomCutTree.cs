@@ -139,6 +139,7 @@ internal sealed partial class RandomCutTree
         {
             var first = AllocateLeaf(point);
             _leafParent[first] = Null;
+            _leafMass[first] = 1;
             _root = _capacity + first;
             SetMass(1);
             return first;
@@ -395,6 +396,17 @@ internal sealed partial class RandomCutTree
         }
         depth = d;
         return n;
+    }
+
+    /// <summary>Depth (root = 0) of the leaf <paramref name="point"/> falls into; for diagnostics and tests.</summary>
+    internal int LeafDepth(ReadOnlySpan<float> point, Span<int> path)
+    {
+        if (_root == Null)
+        {
+            return -1;
+        }
+        Descend(point, path, out var depth);
+        return depth;
     }
 
     /// <summary>
