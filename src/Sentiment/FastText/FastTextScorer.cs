@@ -16,13 +16,12 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
     private readonly string[] _outputNames;
 
     public FastTextScorer(SentimentModelManifest manifest, SentimentScorerOptions options)
-        : base(manifest, options)
+        : base(manifest, options, InputNames, [])
     {
         try
         {
             _tokenizer = new HashedNgramTokenizer(HashedNgramOptions.FromJson(manifest.Tokenizer, manifest.ManifestPath));
             _outputNames = [manifest.OutputName];
-            CheckInputs("fasttext", InputNames);
             if (Session.ModelMetadata.CustomMetadataMap.TryGetValue(FastTextModel.BucketsMetadataKey, out var rows)
                 && rows != _tokenizer.Options.Buckets.ToString(CultureInfo.InvariantCulture))
             {

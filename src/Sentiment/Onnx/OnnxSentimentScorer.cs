@@ -16,7 +16,7 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
     private readonly Stack<TBuffers> _pool = new();
     private bool _disposed;
 
-    protected OnnxSentimentScorer(SentimentModelManifest manifest, SentimentScorerOptions options)
+    protected OnnxSentimentScorer(SentimentModelManifest manifest, SentimentScorerOptions options, string[] requiredInputs, string[] optionalInputs)
     {
         Manifest = manifest;
         MaxBatchSize = options.MaxBatchSize;
@@ -33,6 +33,7 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
         Session = CreateSession(manifest, options);
         try
         {
+            CheckInputs(requiredInputs, optionalInputs);
             CheckOutput();
         }
         catch
@@ -119,7 +120,7 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
         texts[index] ?? throw new ArgumentException($"text {index} is null", nameof(texts));
 
     /// <summary>Fails unless the model has exactly the required inputs (plus any optional ones).</summary>
-    protected void CheckInputs(string kindDescription, string[] required, params string[] optional)
+    private void CheckInputs(string[] required, string[] optional)
     {
         var actual = Session.InputMetadata.Keys.ToHashSet(StringComparer.Ordinal);
         var missing = required.Where(r => !actual.Contains(r)).ToList();
@@ -130,7 +131,6 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
                 $"{Manifest.ModelPath}: wrong input names: the model has inputs [{string.Join(", ", actual.Order())}]; a {Manifest.Kind} model needs " +
                 $"[{string.Join(", ", required)}]" + (optional.Length > 0 ? $" and optionally [{string.Join(", ", optional)}]" : ""));
         }
-        _ = kindDescription;
     }
 
     private void CheckOutput()
