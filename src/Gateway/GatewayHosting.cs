@@ -43,7 +43,7 @@ public static class GatewayHosting
     public static void ListenOnGatewayPorts(this KestrelServerOptions kestrel, IPAddress address, int grpcPort, int httpPort)
     {
         kestrel.Listen(address, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
-        kestrel.Listen(address, httpPort, listen => listen.Protocols = HttpProtocols.Http1AndHttp2);
+        kestrel.Listen(address, httpPort, listen => listen.Protocols = HttpProtocols.Http1);
     }
 
     /// <summary>Maps the gRPC service, gRPC health and reflection, and GET /healthz.</summary>

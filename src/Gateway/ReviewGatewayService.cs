@@ -133,6 +133,8 @@ public sealed class ReviewGatewayService(
     public override async Task WatchMetrics(WatchMetricsRequest request, IServerStreamWriter<WindowMetrics> responseStream, ServerCallContext context)
     {
         using var lease = await streams.Metrics.WatchAsync();
+        // Headers tell the client that the subscription is in place: what is published from now on reaches it.
+        await context.WriteResponseHeadersAsync([]);
         await foreach (var window in lease.Reader.ReadAllAsync(context.CancellationToken))
         {
             if (request.Category.Length == 0 || request.Category == window.Category)
@@ -145,6 +147,7 @@ public sealed class ReviewGatewayService(
     public override async Task WatchAlerts(WatchAlertsRequest request, IServerStreamWriter<AnomalyAlert> responseStream, ServerCallContext context)
     {
         using var lease = await streams.Alerts.WatchAsync();
+        await context.WriteResponseHeadersAsync([]);
         await foreach (var alert in lease.Reader.ReadAllAsync(context.CancellationToken))
         {
             await responseStream.WriteAsync(ApiMapping.ToApi(alert), context.CancellationToken);

@@ -1,0 +1,164 @@
+using Grpc.Core;
+using ReviewOrleans.Contracts.Api;
+using ReviewOrleans.Contracts.Grains;
+
+namespace ReviewOrleans.Platform.Tests;
+
+[Collection(PlatformCollection.Name)]
+public sealed class PipelineTests(PlatformClusterFixture fixture)
+{
+    private readonly PlatformCluster _platform = fixture.Platform;
+
+    private async Task<GetCategorySentimentResponse> WaitForCount(string category, long expected)
+    {
+        return await Eventually.Get(async () =>
+        {
+            await _platform.FlushAsync(category);
+            return await _platform.Gateway.GetCategorySentimentAsync(new GetCategorySentimentRequest { Category = category, LastWindows = 1000 });
+        }, r => r.Windows.Sum(w => w.Count) >= expected, $"{expected} reviews in the windows of {category}");
+    }
+
+    [Fact]
+    public async Task PutReviews_KnownReviews_WindowCountsAndAveragesEqualOwnComputation()
+    {
+        var category = TestReviews.NewCategory("known");
+        var reviews = TestReviews.Generate(category, 300, seed: 11);
+        var expected = TestReviews.Model.Score(reviews.Select(r => r.ReviewBody).ToList());
+
+        var response = await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews));
+        Assert.Equal(0, response.FailedRecordCount);
+        Assert.Equal(300, response.AcceptedRecordCount);
+
+        var history = await WaitForCount(category, 300);
+        Assert.Equal(300, history.Windows.Sum(w => w.Count));
+        Assert.Equal(expected.Sum(r => (double)r.ExpectedStars), history.Windows.Sum(w => w.SumExpectedStars), 3);
+        for (var stars = 1; stars <= 5; stars++)
+        {
+            Assert.Equal(expected.Count(r => r.PredictedStars == stars), history.Windows.Sum(w => w.StarCounts[stars - 1]));
+        }
+        foreach (var window in history.Windows)
+        {
+            Assert.Equal(window.SumExpectedStars / window.Count, window.AverageExpectedStars, 9);
+            Assert.Equal(1_000, window.WindowEndMs - window.WindowStartMs);
+            Assert.Equal(0, window.WindowStartMs % 1_000);
+        }
+        // "All" aggregates every test's reviews, so it holds at least these.
+        await WaitForCount(StreamNames.AllCategories, 300);
+        Assert.Contains(category, (await _platform.Gateway.ListCategoriesAsync(new ListCategoriesRequest())).Categories);
+    }
+
+    [Fact]
+    public async Task PutReviews_ResentReviews_CountedOnce()
+    {
+        var category = TestReviews.NewCategory("dup");
+        var reviews = TestReviews.Generate(category, 60, seed: 12);
+        var before = await _platform.Gateway.GetCountsAsync(new GetCountsRequest());
+
+        await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews));
+        await WaitForCount(category, 60);
+        var resent = await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews.Take(20)));
+        Assert.Equal(20, resent.AcceptedRecordCount); // accepted at the gateway, dropped as duplicates by the partitions
+
+        await Eventually.Get(async () =>
+        {
+            await _platform.FlushAsync(category);
+            return await _platform.Gateway.GetCountsAsync(new GetCountsRequest());
+        }, c => c.DuplicateReviews - before.DuplicateReviews >= 20, "20 duplicates counted");
+        await _platform.FlushAsync(category);
+        var history = await _platform.Gateway.GetCategorySentimentAsync(new GetCategorySentimentRequest { Category = category, LastWindows = 1000 });
+        Assert.Equal(60, history.Windows.Sum(w => w.Count));
+        var counts = await _platform.Gateway.GetCountsAsync(new GetCountsRequest());
+        Assert.Equal(60, counts.PerCategory[category]);
+    }
+
+    [Fact]
+    public async Task PutReviews_BadRecordsAmongGood_RejectedWithFieldAndRuleWhileGoodOnesPass()
+    {
+        var category = TestReviews.NewCategory("mixed");
+        var good = TestReviews.Generate(category, 3, seed: 13);
+        var request = TestReviews.Request(good.Take(1));
+        request.Records.Add(new ReviewRecord { Json = """{"product_category":"x","review_body":"no id"}""" });
+        request.Records.Add(new ReviewRecord { Json = "{not json" });
+        request.Records.Add(new ReviewRecord { Json = $$"""{"review_id":"too-big","product_category":"{{category}}","review_body":"{{new string('a', 70_000)}}"}""" });
+        request.Records.Add(new ReviewRecord { Json = $$"""{"review_id":"bad-stars","product_category":"{{category}}","review_body":"fine","star_rating":9}""" });
+        request.Records.Add(new ReviewRecord { ReferenceTsv = $"{good[1].ReviewId}\t{category}\t{good[1].ReviewBody}" });
+        request.Records.Add(new ReviewRecord { ReferenceTsv = "only-two\tfields" });
+        request.Records.Add(new ReviewRecord { Review = Contracts.Reviews.ReviewApi.ToApi(good[2]) });
+
+        var response = await _platform.Gateway.PutReviewsAsync(request);
+
+        Assert.Equal(5, response.FailedRecordCount);
+        Assert.Equal(3, response.AcceptedRecordCount);
+        Assert.Equal(
+            ["", "review_id.required", "record.invalid_json", "review_body.too_long", "star_rating.out_of_range", "", "record.bad_tsv", ""],
+            response.Records.Select(r => r.ErrorCode));
+        Assert.Contains("review_id", response.Records[1].ErrorMessage);
+        Assert.Contains("64 KiB", response.Records[3].ErrorMessage);
+
+        await WaitForCount(category, 3);
+        var deadLetters = await _platform.Gateway.ListDeadLettersAsync(new ListDeadLettersRequest { Limit = 10_000 });
+        Assert.Contains(deadLetters.DeadLetters, d => d.ReviewId == "bad-stars" && d.Field == "star_rating" && d.Stage == "gateway");
+        Assert.Contains(deadLetters.DeadLetters, d => d.Raw == "only-two\tfields" && d.Rule == "bad_tsv");
+    }
+
+    [Fact]
+    public async Task PutReviews_NegativeReview_QueuedForAttentionUntilAcknowledged()
+    {
+        var category = TestReviews.NewCategory("prio");
+        var reviews = TestReviews.Generate(category, 2, seed: 14);
+        reviews[0].ReviewBody = "Terrible product, it broke after two days. Worst purchase ever, I want a refund.";
+        reviews[1].ReviewBody = "Excellent quality, absolutely love it, highly recommend!";
+
+        await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews));
+        var queued = await Eventually.Get(async () =>
+        {
+            await _platform.FlushAsync();
+            return await _platform.Gateway.ListPriorityReviewsAsync(new ListPriorityReviewsRequest { Category = category });
+        }, r => r.Reviews.Count > 0, "the negative review in the priority queue");
+
+        var item = Assert.Single(queued.Reviews);
+        Assert.Equal(reviews[0].ReviewId, item.ReviewId);
+        Assert.True(item.PredictedStars <= 2);
+
+        var ack = await _platform.Gateway.AcknowledgeReviewAsync(new AcknowledgeReviewRequest { ReviewId = item.ReviewId });
+        Assert.Equal(category, ack.Category);
+        Assert.Empty((await _platform.Gateway.ListPriorityReviewsAsync(new ListPriorityReviewsRequest { Category = category })).Reviews);
+        var again = await Assert.ThrowsAsync<RpcException>(async () =>
+            await _platform.Gateway.AcknowledgeReviewAsync(new AcknowledgeReviewRequest { ReviewId = item.ReviewId, Category = category }));
+        Assert.Equal(StatusCode.NotFound, again.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("", 0, "category")]
+    [InlineData("x", -1, "last_windows")]
+    public async Task GetCategorySentiment_InvalidField_InvalidArgumentNamingField(string category, int last, string field)
+    {
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+            await _platform.Gateway.GetCategorySentimentAsync(new GetCategorySentimentRequest { Category = category, LastWindows = last }));
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.StartsWith(field + ":", ex.Status.Detail);
+    }
+
+    [Fact]
+    public async Task WatchMetrics_WhileReviewsArrive_StreamsTheCategorysClosedWindows()
+    {
+        var category = TestReviews.NewCategory("watch");
+        using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = _platform.Gateway.WatchMetrics(new WatchMetricsRequest { Category = category }, cancellationToken: cancel.Token);
+        // The subscription is in place once the call's headers arrive.
+        await call.ResponseHeadersAsync;
+
+        await _platform.Gateway.PutReviewsAsync(TestReviews.Request(TestReviews.Generate(category, 40, seed: 15)));
+        var seen = 0L;
+        await foreach (var window in call.ResponseStream.ReadAllAsync(cancel.Token))
+        {
+            Assert.Equal(category, window.Category);
+            seen += window.Count;
+            if (seen >= 40)
+            {
+                break;
+            }
+        }
+        Assert.Equal(40, seen);
+    }
+}

@@ -1,0 +1,151 @@
+using System.Net;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Orleans.Hosting;
+using Orleans.TestingHost;
+using ReviewOrleans.Contracts.Api;
+using ReviewOrleans.Contracts.Grains;
+using ReviewOrleans.Gateway;
+using ReviewOrleans.Silo;
+
+namespace ReviewOrleans.Platform.Tests;
+
+/// <summary>
+/// A 2-silo TestingHost cluster configured exactly as the silo host configures itself (SQLite storage in a temp
+/// folder, memory streams, the committed default model), plus the gateway as a separate Orleans client process would
+/// run it, on a real Kestrel port reached through a real gRPC channel.
+/// </summary>
+public sealed class PlatformCluster : IAsyncDisposable
+{
+    public const int Partitions = 4;
+
+    private WebApplication? _gateway;
+
+    private PlatformCluster(TestCluster cluster, string databasePath)
+    {
+        Cluster = cluster;
+        DatabasePath = databasePath;
+    }
+
+    public TestCluster Cluster { get; }
+
+    public string DatabasePath { get; }
+
+    public GrpcChannel Channel { get; private set; } = null!;
+
+    public ReviewGateway.ReviewGatewayClient Gateway { get; private set; } = null!;
+
+    public Uri GatewayAddress { get; private set; } = null!;
+
+    public IGrainFactory Grains => Cluster.Client;
+
+    /// <summary>Starts a cluster over the SQLite file at <paramref name="databasePath"/> (created if missing).</summary>
+    public static async Task<PlatformCluster> StartAsync(string databasePath, string serviceId)
+    {
+        var builder = new TestClusterBuilder(2);
+        builder.Options.ServiceId = serviceId;
+        builder.Properties["Storage:Provider"] = "sqlite";
+        builder.Properties["Storage:SqlitePath"] = databasePath;
+        builder.Properties["Pipeline:Partitions"] = Partitions.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        builder.Properties["Pipeline:WindowSize"] = "00:00:01";
+        builder.Properties["Pipeline:AllowedLateness"] = "00:00:00.500";
+        builder.Properties["Pipeline:FlushInterval"] = "00:00:00.100";
+        builder.Properties["Pipeline:WindowTick"] = "00:00:00.100";
+        builder.Properties["Pipeline:AnomalySaveInterval"] = "00:00:01";
+        builder.AddSiloBuilderConfigurator<SiloConfigurator>();
+        builder.AddClientBuilderConfigurator<ClientConfigurator>();
+        var cluster = builder.Build();
+        await cluster.DeployAsync();
+        var platform = new PlatformCluster(cluster, databasePath);
+        await platform.StartGatewayAsync();
+        return platform;
+    }
+
+    private async Task StartGatewayAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Pipeline:Partitions"] = $"{Partitions}" });
+        builder.Services.AddSingleton(Cluster.Client);
+        builder.Services.AddReviewGateway(builder.Configuration);
+        var grpcPort = FreePort();
+        builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(IPAddress.Loopback, grpcPort, FreePort()));
+        _gateway = builder.Build();
+        _gateway.MapReviewGateway();
+        await _gateway.StartAsync();
+        GatewayAddress = new Uri($"http://127.0.0.1:{grpcPort}");
+        Channel = GrpcChannel.ForAddress(GatewayAddress);
+        Gateway = new ReviewGateway.ReviewGatewayClient(Channel);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Sends every partition's buffered work downstream and closes due windows, so a poll sees it sooner.</summary>
+    public async Task FlushAsync(params string[] categories)
+    {
+        await Task.WhenAll(Enumerable.Range(0, Partitions).Select(p => Grains.GetGrain<IReviewPartitionGrain>(p).Flush()));
+        await Task.WhenAll(categories.Select(c => Grains.GetGrain<ICategoryGrain>(c).Tick()));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel?.Dispose();
+        if (_gateway is not null)
+        {
+            await _gateway.StopAsync();
+            await _gateway.DisposeAsync();
+        }
+        await Cluster.StopAllSilosAsync();
+        await Cluster.DisposeAsync();
+    }
+
+    private sealed class SiloConfigurator : ISiloConfigurator
+    {
+        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddReviewPipeline(siloBuilder.Configuration);
+    }
+
+    private sealed class ClientConfigurator : IClientBuilderConfigurator
+    {
+        public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
+            clientBuilder.AddMemoryStreams(StreamNames.Provider);
+    }
+}
+
+/// <summary>One cluster shared by the tests of the "platform" collection.</summary>
+public sealed class PlatformClusterFixture : IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("revieworleans-tests-").FullName;
+
+    public PlatformCluster Platform { get; private set; } = null!;
+
+    public async Task InitializeAsync() =>
+        Platform = await PlatformCluster.StartAsync(Path.Combine(_directory, "state.db"), "platform-tests");
+
+    public async Task DisposeAsync()
+    {
+        await Platform.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // SQLite's pooled connections may still hold the file briefly; the temp folder is disposable anyway.
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class PlatformCollection : ICollectionFixture<PlatformClusterFixture>
+{
+    public const string Name = "platform";
+}
