@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ReviewOrleans.Contracts.Api;
+
+namespace ReviewOrleans.Platform.Tests;
+
+/// <summary>The real reviewctl executable, run as a process against the running test cluster's gateway.</summary>
+[Collection(PlatformCollection.Name)]
+public sealed class ReviewCtlTests(PlatformClusterFixture fixture)
+{
+    private readonly PlatformCluster _platform = fixture.Platform;
+
+    /// <summary>
+    /// reviewctl from its own build output (its deps.json describes that folder, not this one), in the same
+    /// configuration as the tests.
+    /// </summary>
+    private static readonly Lazy<string> ReviewCtlPath = new(() =>
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name; // bin/<configuration>/net10.0
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tools", "ReviewCtl", "bin", configuration, "net10.0", "reviewctl.dll");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        throw new FileNotFoundException($"reviewctl.dll ({configuration}) not found above {AppContext.BaseDirectory}; build the solution first");
+    });
+
+    private async Task<(int ExitCode, string Output, string Error)> ReviewCtl(params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ReviewCtlPath.Value);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.ArgumentList.Add("--gateway");
+        start.ArgumentList.Add(_platform.GatewayAddress.ToString());
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await output, await error);
+    }
+
+    [Fact]
+    public async Task GenerateThenSend_JsonlWithMalformedRecords_ReportsAcceptedAndFailedWithReasons()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            var generated = await ReviewCtl("generate", "--count", "200", "--seed", "31", "--inject", "malformed:8");
+            Assert.Equal(0, generated.ExitCode);
+            await File.WriteAllTextAsync(file, generated.Output);
+            Assert.Equal(208, generated.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+            var sent = await ReviewCtl("send", file, "--json");
+
+            Assert.Equal(3, sent.ExitCode); // some records failed
+            using var summary = JsonDocument.Parse(sent.Output);
+            Assert.Equal("Jsonl", summary.RootElement.GetProperty("format").GetString());
+            Assert.Equal(200, summary.RootElement.GetProperty("accepted").GetInt32());
+            Assert.Equal(8, summary.RootElement.GetProperty("failed").GetInt32());
+            var codes = summary.RootElement.GetProperty("failures_by_code");
+            Assert.Equal(2, codes.GetProperty("review_id.required").GetInt32());
+            Assert.Equal(2, codes.GetProperty("star_rating.out_of_range").GetInt32());
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Category_AfterReferenceTsvSend_PrintsWindowsAsJson()
+    {
+        var category = TestReviews.NewCategory("ctl");
+        var file = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllLinesAsync(file, TestReviews.Generate(category, 25, seed: 32)
+                .Select(r => $"{r.ReviewId}\t{r.ProductCategory}\t{r.ReviewBody}"));
+            var sent = await ReviewCtl("send", file);
+            Assert.Equal(0, sent.ExitCode);
+            Assert.Contains("accepted: 25", sent.Output);
+
+            await Eventually.Get(async () =>
+            {
+                await _platform.FlushAsync(category);
+                return await _platform.Gateway.GetCategorySentimentAsync(new GetCategorySentimentRequest { Category = category, LastWindows = 100 });
+            }, r => r.Windows.Sum(w => w.Count) == 25, "25 reviews in windows");
+
+            var shown = await ReviewCtl("category", category, "--last", "100", "--json");
+            Assert.Equal(0, shown.ExitCode);
+            using var json = JsonDocument.Parse(shown.Output);
+            Assert.Equal(25, json.RootElement.GetProperty("windows").EnumerateArray().Sum(w => long.Parse(w.GetProperty("count").GetString()!)));
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task Ack_UnknownReview_ExitCode1WithNotFound()
+    {
+        var result = await ReviewCtl("ack", "no-such-review");
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("NotFound", result.Error);
+        Assert.Contains("review_id", result.Error);
+    }
+
+    [Fact]
+    public async Task Send_MissingFile_ExitCode2WithClearMessage()
+    {
+        var result = await ReviewCtl("send", "/no/such/file.jsonl");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("file not found", result.Error);
+    }
+}
