@@ -55,6 +55,8 @@ public sealed class ManifestErrorTests : IDisposable
         var g = new OnnxGraphWriter("wrong");
         g.Input("tokens", TensorProto.Types.DataType.Int64, "batch", "tokens");
         g.Input("weights", TensorProto.Types.DataType.Float, "batch", "tokens");
+        g.Input(FastTextModel.BagsInput, TensorProto.Types.DataType.Int64, "features");
+        g.Input(FastTextModel.OffsetsInput, TensorProto.Types.DataType.Int64, "batch");
         var logits = g.Initializer("c", new float[5], 1, 5);
         var zero = g.Node("Mul", ["weights", "weights"]);
         var summed = g.Node("ReduceSum", [zero], attributes: OnnxGraphWriter.IntAttribute("keepdims", 1));
@@ -80,11 +82,12 @@ public sealed class ManifestErrorTests : IDisposable
     public void Load_ModelWithThreeOutputClasses_LabelCountMismatch()
     {
         var g = new OnnxGraphWriter("three");
-        g.Input(FastTextModel.IdsInput, TensorProto.Types.DataType.Int64, "batch", "tokens");
-        g.Input(FastTextModel.WeightsInput, TensorProto.Types.DataType.Float, "batch", "tokens");
+        g.Input(FastTextModel.IdsInput, TensorProto.Types.DataType.Int64, "features");
+        g.Input(FastTextModel.WeightsInput, TensorProto.Types.DataType.Float, "features");
+        g.Input(FastTextModel.BagsInput, TensorProto.Types.DataType.Int64, "features");
+        g.Input(FastTextModel.OffsetsInput, TensorProto.Types.DataType.Int64, "batch");
         var rows = g.Node("Gather", [g.Initializer("e", new float[64 * 3], 64, 3), FastTextModel.IdsInput]);
-        var summed = g.Node("ReduceSum", [rows, g.Initializer("axis", [1L], 1)], attributes: OnnxGraphWriter.IntAttribute("keepdims", 0));
-        g.Node("Softmax", [summed], FastTextModel.ProbabilitiesOutput);
+        g.Node("Softmax", [rows], FastTextModel.ProbabilitiesOutput);
         g.Output(FastTextModel.ProbabilitiesOutput, TensorProto.Types.DataType.Float, "batch", 3);
         File.WriteAllBytes(Path.Combine(_dir, "model.onnx"), g.ToBytes("tests"));
         var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));

@@ -14,6 +14,8 @@ internal sealed class FastTextModel
     public const int Classes = SentimentResult.StarCount;
     public const string IdsInput = "ids";
     public const string WeightsInput = "weights";
+    public const string BagsInput = "bags";
+    public const string OffsetsInput = "offsets";
     public const string ProbabilitiesOutput = "probabilities";
     public const string BucketsMetadataKey = "reviewor.buckets";
 
@@ -39,7 +41,7 @@ internal sealed class FastTextModel
 
     public float[] Bias { get; }
 
-    /// <summary>Weighted sum of the feature rows (weight 1/n: their mean), in the order ONNX Runtime's Mul + ReduceSum computes it.</summary>
+    /// <summary>Weighted sum of the feature rows (weight 1/n: their mean), in the order ONNX Runtime's ScatterND adds them.</summary>
     public void Hidden(ReadOnlySpan<long> features, float weight, Span<float> hidden)
     {
         hidden.Clear();
@@ -136,26 +138,30 @@ internal sealed class FastTextModel
     }
 
     /// <summary>
-    /// Writes the model as ONNX: Gather(E, ids) → ×weights → ReduceSum over tokens → MatMul W → Add b → Softmax.
-    /// The caller passes weight 1/n for each of a text's n features and 0 for padding, which makes the ReduceSum
-    /// the mean of fastText's embedding bag (or 1/√n for sqrt pooling) while the batch stays one rectangular [batch, tokens] tensor.
+    /// Writes the model as ONNX, as an embedding bag over a flat list of features (the layout of PyTorch's
+    /// <c>nn.EmbeddingBag</c>, so a batch of short and long texts wastes nothing on padding):
+    /// Gather(E, ids) → × weights → ScatterND(reduction = add) into one row per text (<c>bags</c> holds each
+    /// feature's row) → MatMul W → Add b → Softmax. The caller passes weight 1/n for each of a text's n features
+    /// (the mean of fastText's bag; 1/√n for sqrt pooling); <c>offsets</c> holds where each text's features start and
+    /// gives the batch size, so a text with no features gets softmax(b).
     /// </summary>
     public byte[] ToOnnx(string producer = "reviewctl model train")
     {
         var g = new OnnxGraphWriter("fasttext_sentiment");
-        var ids = g.Input(IdsInput, TensorProto.Types.DataType.Int64, "batch", "tokens");
-        var weights = g.Input(WeightsInput, TensorProto.Types.DataType.Float, "batch", "tokens");
+        var ids = g.Input(IdsInput, TensorProto.Types.DataType.Int64, "features");
+        var weights = g.Input(WeightsInput, TensorProto.Types.DataType.Float, "features");
+        var bags = g.Input(BagsInput, TensorProto.Types.DataType.Int64, "features");
+        var offsets = g.Input(OffsetsInput, TensorProto.Types.DataType.Int64, "batch");
         var table = g.Initializer("embedding", Embedding, Buckets, Dim);
         var output = g.Initializer("output_weight", Output, Dim, Classes);
         var bias = g.Initializer("output_bias", Bias, Classes);
-        var axisTokens = g.Initializer("axis_tokens", [1L], 1);
-        var axisLast = g.Initializer("axis_last", [2L], 1);
+        var axisOne = g.Initializer("axis_1", [1L], 1);
         var rows = g.Node("Gather", [table, ids], attributes: OnnxGraphWriter.IntAttribute("axis", 0));
-        var w3 = g.Node("Unsqueeze", [weights, axisLast]);
-        var weighted = g.Node("Mul", [rows, w3]);
-        var hidden = g.Node("ReduceSum", [weighted, axisTokens], attributes: OnnxGraphWriter.IntAttribute("keepdims", 0));
-        var projected = g.Node("MatMul", [hidden, output]);
-        var logits = g.Node("Add", [projected, bias]);
+        var weighted = g.Node("Mul", [rows, g.Node("Unsqueeze", [weights, axisOne])]);
+        var hiddenShape = g.Node("Concat", [g.Node("Shape", [offsets]), g.Initializer("dim", [(long)Dim], 1)], attributes: OnnxGraphWriter.IntAttribute("axis", 0));
+        var zeros = g.Node("ConstantOfShape", [hiddenShape]); // default value: float 0
+        var hidden = g.Node("ScatterND", [zeros, g.Node("Unsqueeze", [bags, axisOne]), weighted], attributes: OnnxGraphWriter.StringAttribute("reduction", "add"));
+        var logits = g.Node("Add", [g.Node("MatMul", [hidden, output]), bias]);
         g.Node("Softmax", [logits], ProbabilitiesOutput, OnnxGraphWriter.IntAttribute("axis", -1));
         g.Output(ProbabilitiesOutput, TensorProto.Types.DataType.Float, "batch", Classes);
         g.Metadata(BucketsMetadataKey, Buckets.ToString(CultureInfo.InvariantCulture));

@@ -6,12 +6,12 @@ namespace ReviewOrleans.Sentiment.FastText;
 
 /// <summary>
 /// Scores with the fastText-style model: C# turns each text into hashed unigram/bigram ids (no strings are
-/// created), the batch becomes one padded [batch, tokens] tensor of ids plus a tensor of 1/n weights, and one
-/// ONNX Runtime Run computes the embedding-bag mean, the linear layer and the softmax.
+/// created), the batch becomes one flat list of feature ids with their weights and text rows, and one ONNX
+/// Runtime Run computes the embedding-bag mean, the linear layer and the softmax.
 /// </summary>
 internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchBuffers>
 {
-    private static readonly string[] InputNames = [FastTextModel.IdsInput, FastTextModel.WeightsInput];
+    private static readonly string[] InputNames = [FastTextModel.IdsInput, FastTextModel.WeightsInput, FastTextModel.BagsInput, FastTextModel.OffsetsInput];
     private readonly HashedNgramTokenizer _tokenizer;
     private readonly string[] _outputNames;
 
@@ -42,35 +42,26 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
 
     protected override ReadOnlySpan<float> RunBatch(IReadOnlyList<string> texts, int start, int count, BatchBuffers buffers)
     {
-        var capacity = _tokenizer.MaxFeatures;
-        var longest = 1; // a zero-length tokens axis is legal ONNX but not worth the edge case: pad to at least 1
+        var total = 0;
         for (var i = 0; i < count; i++)
         {
-            var n = _tokenizer.Tokenize(TextAt(texts, start + i), buffers.Ids.AsSpan(i * capacity, capacity));
-            buffers.Counts[i] = n;
-            longest = Math.Max(longest, n);
+            var n = _tokenizer.Tokenize(TextAt(texts, start + i), buffers.Ids.AsSpan(total, _tokenizer.MaxFeatures));
+            buffers.Offsets[i] = total;
+            buffers.Weights.AsSpan(total, n).Fill(_tokenizer.Options.FeatureWeight(n));
+            buffers.Bags.AsSpan(total, n).Fill(i);
+            total += n;
         }
-        // Compact rows from stride `capacity` to stride `longest`; row i moves to a lower or equal offset and never
-        // over a row not yet moved, because (i + 1) * capacity ≥ i * longest + longest.
-        for (var i = 0; i < count; i++)
-        {
-            var n = buffers.Counts[i];
-            var row = i * longest;
-            if (i > 0)
-            {
-                Array.Copy(buffers.Ids, i * capacity, buffers.Ids, row, n);
-            }
-            buffers.Ids.AsSpan(row + n, longest - n).Clear();
-            buffers.Weights.AsSpan(row, n).Fill(_tokenizer.Options.FeatureWeight(n));
-            buffers.Weights.AsSpan(row + n, longest - n).Clear();
-        }
-        var shape = new long[] { count, longest };
-        using var ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Ids.AsMemory(0, count * longest), shape);
-        using var weights = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Weights.AsMemory(0, count * longest), shape);
+        var features = new long[] { total };
+        using var ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Ids.AsMemory(0, total), features);
+        using var weights = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Weights.AsMemory(0, total), features);
+        using var bags = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Bags.AsMemory(0, total), features);
+        using var offsets = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Offsets.AsMemory(0, count), [count]);
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
             buffers.Output.AsMemory(0, count * SentimentResult.StarCount), [count, SentimentResult.StarCount]);
         buffers.Inputs[0] = ids;
         buffers.Inputs[1] = weights;
+        buffers.Inputs[2] = bags;
+        buffers.Inputs[3] = offsets;
         buffers.Outputs[0] = output;
         Session.Run(buffers.RunOptions, InputNames, buffers.Inputs, _outputNames, buffers.Outputs);
         return buffers.Output.AsSpan(0, count * SentimentResult.StarCount);
@@ -81,9 +72,10 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
     {
         public long[] Ids { get; } = new long[maxBatch * maxFeatures];
         public float[] Weights { get; } = new float[maxBatch * maxFeatures];
-        public int[] Counts { get; } = new int[maxBatch];
+        public long[] Bags { get; } = new long[maxBatch * maxFeatures];
+        public long[] Offsets { get; } = new long[maxBatch];
         public float[] Output { get; } = new float[maxBatch * SentimentResult.StarCount];
-        public OrtValue[] Inputs { get; } = new OrtValue[2];
+        public OrtValue[] Inputs { get; } = new OrtValue[4];
         public OrtValue[] Outputs { get; } = new OrtValue[1];
         public RunOptions RunOptions { get; } = new();
     }

@@ -80,12 +80,21 @@ internal sealed class HashedNgramTokenizer
     private const ulong NegationSalt = 0x6E65676174656421UL;
     private const ulong BigramMultiplier = 0x9E3779B97F4A7C15UL;
 
+    private const int MaxWordChars = 64;
+    private const byte AsciiSymbol = 0;
+    private const byte AsciiWord = 1;
+    private const byte AsciiApostrophe = 2;
+    private const byte AsciiSpace = 3;
+    private static readonly byte[] AsciiKinds = BuildAsciiKinds();
+    private static readonly byte[] AsciiLower = BuildAsciiLower();
+
+    // Declared after the tables above: static fields initialise in order and Hash() reads AsciiLower.
     private static readonly HashSet<ulong> NegationHashes =
         [.. new[] { "not", "no", "never", "n't", "cannot", "nothing", "nobody", "none", "nor", "neither", "without", "hardly", "nowhere", "barely" }
             .Select(static w => Hash(w))];
 
-    private static readonly ulong ContractionNt = Hash("n't");
-    private static readonly ulong[] ContractionSuffixes = [Hash("'s"), Hash("'re"), Hash("'ll"), Hash("'ve"), Hash("'m"), Hash("'d")];
+    // One bit per value of a hash's top 6 bits: most tokens are ruled out without a set lookup.
+    private static readonly ulong NegationFilter = NegationHashes.Aggregate(0UL, static (f, h) => f | (1UL << (int)(h >> 58)));
 
     private readonly ulong _buckets;
 
@@ -114,43 +123,72 @@ internal sealed class HashedNgramTokenizer
             throw new ArgumentException($"needs room for {MaxFeatures} features", nameof(features));
         }
         var state = new EmitState { Features = features };
+        Span<char> lowered = stackalloc char[MaxWordChars];
         var pos = 0;
         var lastSymbol = -1;
         while (pos < text.Length && state.Words < Options.MaxWords)
         {
-            if (Rune.DecodeFromUtf16(text[pos..], out var rune, out var length) != OperationStatus.Done)
+            var c = text[pos];
+            int symbol;
+            int length;
+            if (c < 128)
             {
-                pos += Math.Max(1, length); // a lone surrogate is skipped, not an error: reviews arrive from anywhere
-                continue;
+                // ASCII fast path: most review text is ASCII, and a table lookup beats Unicode category queries.
+                var kind = AsciiKinds[c];
+                if (kind == AsciiWord || (kind == AsciiApostrophe && NextIsLetter(text, pos + 1)))
+                {
+                    pos = ReadWord(text, pos, lowered, ref state);
+                    lastSymbol = -1;
+                    continue;
+                }
+                if (kind == AsciiSpace)
+                {
+                    pos++;
+                    lastSymbol = -1;
+                    continue;
+                }
+                symbol = c;
+                length = 1;
             }
-            if (IsWordRune(rune) || (IsApostrophe(rune) && NextIsLetter(text, pos + length)))
+            else
             {
-                var end = ScanWord(text, pos + length);
-                EmitWord(text[pos..end], ref state);
-                pos = end;
-                lastSymbol = -1;
-                continue;
+                if (Rune.DecodeFromUtf16(text[pos..], out var rune, out length) != OperationStatus.Done)
+                {
+                    pos += Math.Max(1, length); // a lone surrogate is skipped, not an error: reviews arrive from anywhere
+                    continue;
+                }
+                if (Rune.IsLetterOrDigit(rune))
+                {
+                    pos = ReadWord(text, pos, lowered, ref state);
+                    lastSymbol = -1;
+                    continue;
+                }
+                if (IsApostrophe(rune) && NextIsLetter(text, pos + length))
+                {
+                    pos = ReadWord(text, pos, lowered, ref state);
+                    lastSymbol = -1;
+                    continue;
+                }
+                if (Rune.IsWhiteSpace(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.Control or UnicodeCategory.Format
+                    or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.SpacingCombiningMark)
+                {
+                    pos += length;
+                    lastSymbol = -1;
+                    continue;
+                }
+                symbol = rune.Value;
             }
             pos += length;
-            var category = Rune.GetUnicodeCategory(rune);
-            if (Rune.IsWhiteSpace(rune) || category is UnicodeCategory.Control or UnicodeCategory.Format
-                or UnicodeCategory.NonSpacingMark or UnicodeCategory.EnclosingMark or UnicodeCategory.SpacingCombiningMark)
-            {
-                lastSymbol = -1;
-                continue;
-            }
-            if (rune.Value == lastSymbol)
+            if (symbol == lastSymbol)
             {
                 continue; // "!!!" reads as one "!"
             }
-            lastSymbol = rune.Value;
-            if (rune.Value is '.' or ',' or ';' or ':' or '!' or '?')
+            lastSymbol = symbol;
+            if (symbol is '.' or ',' or ';' or ':' or '!' or '?')
             {
                 state.NegationLeft = 0;
             }
-            var h = FnvOffset;
-            h = HashRune(h, rune);
-            Emit(h, ref state, negatable: false);
+            Emit(Hash(text.Slice(pos - length, length)), ref state, negatable: false);
         }
         return state.Count;
     }
@@ -161,44 +199,94 @@ internal sealed class HashedNgramTokenizer
         var h = FnvOffset;
         foreach (var c in token)
         {
-            h = HashChar(h, c);
+            h = (h ^ Lower(c)) * FnvPrime;
         }
         return h;
     }
 
-    private void EmitWord(ReadOnlySpan<char> word, ref EmitState state)
+    /// <summary>Reads the word starting at <paramref name="start"/>, lowercases it into <paramref name="lowered"/>, emits it; returns its end.</summary>
+    private int ReadWord(ReadOnlySpan<char> text, int start, scoped Span<char> lowered, ref EmitState state)
     {
-        // Penn Treebank contraction split: "don't" → "do" "n't"; "they're" → "they" "'re"; a leading quote that is
-        // not a contraction suffix ("'cause", 'quoted') is dropped.
-        if (word.Length > 3 && Hash(word[^3..]) == ContractionNt)
+        var pos = start;
+        var n = 0;
+        while (pos < text.Length)
+        {
+            var c = text[pos];
+            int length;
+            if (c < 128)
+            {
+                var kind = AsciiKinds[c];
+                if (kind != AsciiWord && !(kind == AsciiApostrophe && NextIsLetter(text, pos + 1)))
+                {
+                    break;
+                }
+                length = 1;
+            }
+            else
+            {
+                if (Rune.DecodeFromUtf16(text[pos..], out var rune, out length) != OperationStatus.Done)
+                {
+                    break;
+                }
+                var continues = Rune.IsLetterOrDigit(rune)
+                    || (pos > start && Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark)
+                    || (IsApostrophe(rune) && NextIsLetter(text, pos + length));
+                if (!continues)
+                {
+                    break;
+                }
+            }
+            for (var i = 0; i < length; i++)
+            {
+                if (n < lowered.Length)
+                {
+                    lowered[n] = Lower(text[pos + i]);
+                }
+                n++;
+            }
+            pos += length;
+        }
+        // Words longer than the buffer (no real word is) hash their first MaxWordChars characters.
+        EmitWord(lowered[..Math.Min(n, lowered.Length)], ref state);
+        return pos;
+    }
+
+    /// <summary>Emits a lowercased word, split the Penn Treebank way: "don't" → "do" "n't"; "they're" → "they" "'re";
+    /// a leading quote that is not a contraction suffix ("'cause", 'quoted') is dropped.</summary>
+    private void EmitWord(scoped ReadOnlySpan<char> word, ref EmitState state)
+    {
+        if (word.Length > 3 && word.EndsWith("n't", StringComparison.Ordinal))
         {
             EmitToken(word[..^3], ref state);
             EmitToken(word[^3..], ref state);
             return;
         }
-        var apostrophe = LastApostrophe(word);
-        if (apostrophe > 0 && Array.IndexOf(ContractionSuffixes, Hash(word[apostrophe..])) >= 0)
+        var apostrophe = word.LastIndexOf('\'');
+        if (apostrophe > 0 && IsContractionSuffix(word[apostrophe..]))
         {
             EmitToken(word[..apostrophe], ref state);
             EmitToken(word[apostrophe..], ref state);
             return;
         }
-        if (apostrophe == 0 && Array.IndexOf(ContractionSuffixes, Hash(word)) < 0 && Hash(word) != ContractionNt)
+        if (apostrophe == 0 && !IsContractionSuffix(word) && !word.SequenceEqual("n't"))
         {
             word = word[1..];
         }
         EmitToken(word, ref state);
     }
 
-    private void EmitToken(ReadOnlySpan<char> token, ref EmitState state)
+    private static bool IsContractionSuffix(ReadOnlySpan<char> s) =>
+        s.SequenceEqual("'s") || s.SequenceEqual("'re") || s.SequenceEqual("'ll") || s.SequenceEqual("'ve") || s.SequenceEqual("'m") || s.SequenceEqual("'d");
+
+    private void EmitToken(scoped ReadOnlySpan<char> token, ref EmitState state)
     {
         if (token.IsEmpty || state.Words >= Options.MaxWords)
         {
             return;
         }
-        var h = Hash(token);
+        var h = HashLowered(token);
         Emit(h, ref state, negatable: true);
-        if (Options.NegationScope > 0 && NegationHashes.Contains(h))
+        if (Options.NegationScope > 0 && (NegationFilter & (1UL << (int)(h >> 58))) != 0 && NegationHashes.Contains(h))
         {
             state.NegationLeft = Options.NegationScope;
         }
@@ -220,8 +308,10 @@ internal sealed class HashedNgramTokenizer
         state.Words++;
     }
 
+    /// <summary>Maps a hash onto 0..buckets-1 by multiply-shift (Lemire 2019, "Fast random integer generation in an
+    /// interval"), which avoids a 64-bit division per feature.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long Bucket(ulong h) => (long)(Mix(h) % _buckets);
+    private long Bucket(ulong h) => (long)Math.BigMul(Mix(h), _buckets, out _);
 
     /// <summary>splitmix64 finalizer (Steele, Lea and Flood 2014), so that similar hashes land in distant buckets.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -232,64 +322,46 @@ internal sealed class HashedNgramTokenizer
         return z ^ (z >> 31);
     }
 
+    /// <summary>Case folding used for hashing: invariant lowercase, and the typographic apostrophe as ASCII.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong HashChar(ulong h, char c)
-    {
-        c = c == '\u2019' ? '\'' : char.ToLowerInvariant(c);
-        return (h ^ c) * FnvPrime;
-    }
+    private static char Lower(char c) => c < 128 ? (char)AsciiLower[c] : c == '\u2019' ? '\'' : char.ToLowerInvariant(c);
 
-    private static ulong HashRune(ulong h, Rune rune)
+    /// <summary>FNV-1a 64 (Fowler, Noll and Vo) over UTF-16 units that are already folded by <see cref="Lower"/>.</summary>
+    private static ulong HashLowered(ReadOnlySpan<char> token)
     {
-        Span<char> units = stackalloc char[2];
-        var n = rune.EncodeToUtf16(units);
-        for (var i = 0; i < n; i++)
+        var h = FnvOffset;
+        foreach (var c in token)
         {
-            h = HashChar(h, units[i]);
+            h = (h ^ c) * FnvPrime;
         }
         return h;
     }
 
-    private static int ScanWord(ReadOnlySpan<char> text, int pos)
+    private static byte[] BuildAsciiKinds()
     {
-        while (pos < text.Length)
+        var kinds = new byte[128];
+        for (var c = 0; c < 128; c++)
         {
-            if (Rune.DecodeFromUtf16(text[pos..], out var rune, out var length) != OperationStatus.Done)
-            {
-                break;
-            }
-            if (IsWordRune(rune) || Rune.GetUnicodeCategory(rune) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark)
-            {
-                pos += length;
-            }
-            else if (IsApostrophe(rune) && NextIsLetter(text, pos + length))
-            {
-                pos += length;
-            }
-            else
-            {
-                break;
-            }
+            kinds[c] = char.IsLetterOrDigit((char)c) ? AsciiWord
+                : c == '\'' ? AsciiApostrophe
+                : char.IsWhiteSpace((char)c) || char.IsControl((char)c) ? AsciiSpace
+                : AsciiSymbol;
         }
-        return pos;
+        return kinds;
     }
 
-    private static int LastApostrophe(ReadOnlySpan<char> word)
+    private static byte[] BuildAsciiLower()
     {
-        for (var i = word.Length - 1; i >= 0; i--)
+        var lower = new byte[128];
+        for (var c = 0; c < 128; c++)
         {
-            if (word[i] is '\'' or '\u2019')
-            {
-                return i;
-            }
+            lower[c] = (byte)char.ToLowerInvariant((char)c);
         }
-        return -1;
+        return lower;
     }
 
     private static bool NextIsLetter(ReadOnlySpan<char> text, int pos) =>
         pos < text.Length && Rune.DecodeFromUtf16(text[pos..], out var next, out _) == OperationStatus.Done && Rune.IsLetter(next);
-
-    private static bool IsWordRune(Rune rune) => Rune.IsLetterOrDigit(rune);
 
     private static bool IsApostrophe(Rune rune) => rune.Value is '\'' or '\u2019';
 
