@@ -44,9 +44,11 @@ public sealed partial class RandomCutForest
         _samplers = new CompactSampler[options.NumberOfTrees];
         _random = new SplitMix64[options.NumberOfTrees];
         var seeder = new SplitMix64(unchecked((ulong)options.Seed));
+        var nodesPerTree = (options.SampleSize - 1) * RandomCutTree.NodeStride(_treeDims);
+        var store = new int[checked(nodesPerTree * options.NumberOfTrees)];
         for (var t = 0; t < _trees.Length; t++)
         {
-            _trees[t] = new RandomCutTree(_treeDims, options.SampleSize);
+            _trees[t] = new RandomCutTree(_treeDims, options.SampleSize, store, t * nodesPerTree);
             _samplers[t] = new CompactSampler(options.SampleSize, options.TimeDecay);
             _random[t] = new SplitMix64(seeder.NextUInt64());
         }
@@ -131,13 +133,7 @@ public sealed partial class RandomCutForest
         {
             return 0;
         }
-        double sum = 0;
-        var path = _path.AsSpan();
-        ReadOnlySpan<float> query = _query;
-        foreach (var tree in _trees)
-        {
-            sum += tree.Score(query, path);
-        }
+        var sum = RandomCutTree.ScoreSum(_trees, _query);
         return sum / _trees.Length;
     }
 

@@ -26,11 +26,10 @@ internal sealed partial class RandomCutTree
         {
             if (!freeNode[n])
             {
-                ref var node = ref _nodes[n];
-                writer.WriteUInt16((ushort)node.Left);
-                writer.WriteUInt16((ushort)node.Right);
-                writer.WriteUInt16((ushort)node.Dim);
-                writer.WriteSingle(node.Cut);
+                writer.WriteUInt16((ushort)Left(n));
+                writer.WriteUInt16((ushort)Right(n));
+                writer.WriteUInt16((ushort)Dim(n));
+                writer.WriteSingle(Cut(n));
             }
         }
         var freeLeaf = FreeMask(_freeLeaves, _freeLeafCount, _capacity);
@@ -64,14 +63,13 @@ internal sealed partial class RandomCutTree
         var freeNode = FreeMask(_freeNodes, _freeNodeCount, _capacity - 1);
         for (var n = 0; n < _capacity - 1; n++)
         {
-            _nodes[n] = default;
+            _store.AsSpan(Offset(n), _stride).Clear();
             if (!freeNode[n])
             {
-                ref var node = ref _nodes[n];
-                node.Left = reader.ReadUInt16(2 * _capacity - 1, "child reference");
-                node.Right = reader.ReadUInt16(2 * _capacity - 1, "child reference");
-                node.Dim = reader.ReadUInt16(_dims - 1, "cut dimension");
-                node.Cut = reader.ReadSingle();
+                Left(n) = reader.ReadUInt16(2 * _capacity - 1, "child reference");
+                Right(n) = reader.ReadUInt16(2 * _capacity - 1, "child reference");
+                Dim(n) = reader.ReadUInt16(_dims - 1, "cut dimension");
+                Cut(n) = reader.ReadSingle();
             }
         }
         var freeLeaf = FreeMask(_freeLeaves, _freeLeafCount, _capacity);
@@ -110,7 +108,6 @@ internal sealed partial class RandomCutTree
     private void RebuildDerived(bool[] freeNode, bool[] freeLeaf)
     {
         Array.Clear(_nodeMass);
-        Array.Clear(_box);
         var liveNodes = freeNode.Count(f => !f);
         var liveLeaves = freeLeaf.Count(f => !f);
         if (_root == Null)
@@ -152,11 +149,11 @@ internal sealed partial class RandomCutTree
             }
             seenNode[r] = true;
             order.Add(r);
-            var node = _nodes[r];
-            SetParent(node.Left, r);
-            SetParent(node.Right, r);
-            stack.Push(node.Left);
-            stack.Push(node.Right);
+            var (left, right) = (Left(r), Right(r));
+            SetParent(left, r);
+            SetParent(right, r);
+            stack.Push(left);
+            stack.Push(right);
         }
         if (order.Count != liveNodes)
         {
@@ -178,10 +175,9 @@ internal sealed partial class RandomCutTree
         for (var i = order.Count - 1; i >= 0; i--)
         {
             var n = order[i];
-            var node = _nodes[n];
-            _nodeMass[n] = MassOf(node.Left) + MassOf(node.Right);
-            ChildBox(node.Left, out var lMin, out var lMax);
-            ChildBox(node.Right, out var rMin, out var rMax);
+            _nodeMass[n] = MassOf(Left(n)) + MassOf(Right(n));
+            ChildBox(Left(n), out var lMin, out var lMax);
+            ChildBox(Right(n), out var rMin, out var rMax);
             var min = BoxMin(n);
             var max = BoxMax(n);
             for (var d = 0; d < _dims; d++)
