@@ -10,23 +10,8 @@ public sealed class ReviewCtlTests(PlatformClusterFixture fixture)
 {
     private readonly PlatformCluster _platform = fixture.Platform;
 
-    /// <summary>
-    /// reviewctl from its own build output (its deps.json describes that folder, not this one), in the same
-    /// configuration as the tests.
-    /// </summary>
-    private static readonly Lazy<string> ReviewCtlPath = new(() =>
-    {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name; // bin/<configuration>/net10.0
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tools", "ReviewCtl", "bin", configuration, "net10.0", "reviewctl.dll");
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        throw new FileNotFoundException($"reviewctl.dll ({configuration}) not found above {AppContext.BaseDirectory}; build the solution first");
-    });
+    /// <summary>reviewctl from its own build output: its deps.json describes that folder, not this one.</summary>
+    private static readonly Lazy<string> ReviewCtlPath = new(() => BuildOutput.Find("tools", "ReviewCtl", "reviewctl.dll"));
 
     private async Task<(int ExitCode, string Output, string Error)> ReviewCtl(params string[] args)
     {
