@@ -118,7 +118,7 @@ public sealed partial class ReviewPartitionGrain(
     private void RecordLatency(long ms)
     {
         _stats.Scored++;
-        var bucket = ms <= 1 ? 0 : Math.Min(PartitionStats.LatencyBucketCount - 1, 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)(ms - 1)));
+        var bucket = (int)Math.Clamp(ms, 0, PartitionStats.LatencyBucketCount - 1);
         _stats.LatencyBuckets[bucket]++;
     }
 

@@ -63,7 +63,6 @@ public static class SiloHosting
                     options.Configure<IServiceProvider>((o, sp) =>
                     {
                         o.Invariant = SqliteGrainStorage.Invariant;
-                        o.ConnectionString = SqliteGrainStorage.ConnectionString(path);
                         o.DataSource = dataSource;
                         o.GrainStorageSerializer = VersionTolerantSerializer(sp);
                     }));

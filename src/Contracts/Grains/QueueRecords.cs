@@ -39,14 +39,36 @@ public sealed record DeadLetterPage(
     [property: Id(0)] long Total,
     [property: Id(1)] List<DeadLetterRecord> DeadLetters);
 
-/// <summary>Ingest-to-scored latency seen by one partition grain, as a log-bucketed histogram.</summary>
+/// <summary>Ingest-to-scored latency seen by one partition grain, as a histogram with 1 ms buckets.</summary>
 [GenerateSerializer, Alias("partition-stats.v1")]
 public sealed class PartitionStats
 {
+    /// <summary>Latencies of 2 s or more share the last bucket.</summary>
+    public const int LatencyBucketCount = 2_001;
+
     [Id(0)] public long Scored { get; set; }
 
-    /// <summary>Bucket i counts reviews scored within (2^(i-1), 2^i] ms of ingestion; bucket 0 is ≤ 1 ms.</summary>
+    /// <summary>Bucket i counts reviews scored i ms (rounded down) after the gateway accepted them.</summary>
     [Id(1)] public long[] LatencyBuckets { get; set; } = new long[LatencyBucketCount];
 
-    public const int LatencyBucketCount = 20;
+    /// <summary>The latency (ms) below which <paramref name="quantile"/> of the reviews fall; -1 when none were scored.</summary>
+    public static int Percentile(IReadOnlyList<long> buckets, double quantile)
+    {
+        var total = buckets.Sum();
+        if (total == 0)
+        {
+            return -1;
+        }
+        var rank = (long)Math.Ceiling(quantile * total);
+        long seen = 0;
+        for (var i = 0; i < buckets.Count; i++)
+        {
+            seen += buckets[i];
+            if (seen >= rank)
+            {
+                return i;
+            }
+        }
+        return buckets.Count - 1;
+    }
 }

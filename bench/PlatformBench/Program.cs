@@ -1,0 +1,311 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Extensions.DependencyInjection;
+using ReviewOrleans.Analytics.Counting;
+using ReviewOrleans.Analytics.Dedup;
+using ReviewOrleans.Analytics.Forest;
+using ReviewOrleans.Analytics.Windows;
+using ReviewOrleans.Contracts.Api;
+using ReviewOrleans.Contracts.Grains;
+using ReviewOrleans.Contracts.Reviews;
+using ReviewOrleans.Grains;
+using ReviewOrleans.Sentiment;
+using ReviewOrleans.Silo;
+using ReviewOrleans.Synthetic;
+
+// End-to-end benchmark: reviews through the gRPC gateway, the "reviews" stream, scoring and window emission, side
+// by side with a bare single-threaded loop doing the same parse, score and aggregate work (the ceiling).
+// Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--concurrency C] [--half-load-seconds S]
+var options = BenchOptions.Parse(args);
+Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build");
+
+var batches = Batches(seed: 1, options.Reviews, options.Batch);
+var modelPath = DefaultSentimentModel.FindPath();
+
+// 1. The ceiling: one thread, no Orleans, no network.
+var bare = BareLoop.Run(batches, modelPath, options.Partitions, withForest: true);
+var bareNoForest = BareLoop.Run(batches, modelPath, options.Partitions, withForest: false);
+Console.WriteLine($"bare loop, parse+validate+dedup+score+windows+distinct+RCF: {bare:N0} reviews/s");
+Console.WriteLine($"bare loop, same without RCF:                            {bareNoForest:N0} reviews/s");
+
+// 2. The platform: the silo as Program runs it (SQLite state, memory streams, co-hosted gateway), no dashboard.
+var directory = Directory.CreateTempSubdirectory("revieworleans-bench-").FullName;
+var grpcPort = FreePort();
+var app = SiloApp.Create([
+    $"--Gateway:GrpcPort={grpcPort}", $"--Gateway:HttpPort={FreePort()}", $"--Cluster:SiloPort={FreePort()}",
+    $"--Cluster:GatewayPort={FreePort()}", $"--Storage:SqlitePath={Path.Combine(directory, "bench.db")}",
+    "--Dashboard:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ReviewOrleans=Warning",
+    $"--Pipeline:Partitions={options.Partitions}"]);
+await app.StartAsync();
+var cluster = app.Services.GetRequiredService<IClusterClient>();
+using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+var gateway = new ReviewGateway.ReviewGatewayClient(channel);
+
+var windows = new WindowLog();
+using var watchCancel = new CancellationTokenSource();
+var watch = windows.FollowAsync(gateway, watchCancel.Token);
+
+// Warm-up: JIT, grain activations, model sessions.
+await SendAllAsync(gateway, Batches(seed: 2, 20_000, options.Batch), options.Concurrency, rate: 0);
+await WaitScoredAsync(cluster, options.Partitions, 20_000);
+
+var before = await StatsAsync(cluster, options.Partitions);
+var clock = Stopwatch.StartNew();
+await SendAllAsync(gateway, batches, options.Concurrency, rate: 0);
+var acceptedSeconds = clock.Elapsed.TotalSeconds;
+await WaitScoredAsync(cluster, options.Partitions, before.Scored + options.Reviews);
+var scoredSeconds = clock.Elapsed.TotalSeconds;
+var throughput = options.Reviews / scoredSeconds;
+Console.WriteLine($"platform, max load: {options.Reviews / acceptedSeconds:N0} reviews/s accepted by the gateway, {throughput:N0} reviews/s scored end to end ({scoredSeconds:F1} s)");
+
+// 3. Latency at half that load.
+var halfRate = throughput / 2;
+var halfCount = (int)(halfRate * options.HalfLoadSeconds);
+var halfBatches = Batches(seed: 3, halfCount, Math.Max(1, Math.Min(options.Batch, (int)(halfRate / 50))));
+await Task.Delay(TimeSpan.FromSeconds(3)); // let the windows of the max-load phase drain
+before = await StatsAsync(cluster, options.Partitions);
+windows.StartRecording();
+var halfStart = Stopwatch.StartNew();
+await SendAllAsync(gateway, halfBatches, concurrency: 1, rate: halfRate);
+var sentRate = halfCount / halfStart.Elapsed.TotalSeconds;
+await WaitScoredAsync(cluster, options.Partitions, before.Scored + halfCount);
+var after = await StatsAsync(cluster, options.Partitions);
+var delta = after.LatencyBuckets.Zip(before.LatencyBuckets, (a, b) => a - b).ToArray();
+await Eventually(() => windows.RecordedCount >= halfCount, TimeSpan.FromSeconds(30));
+windows.StopRecording();
+Console.WriteLine($"platform, half load ({sentRate:N0} reviews/s for {options.HalfLoadSeconds} s): ingest->scored p50 {PartitionStats.Percentile(delta, 0.5)} ms, p99 {PartitionStats.Percentile(delta, 0.99)} ms");
+Console.WriteLine($"                                    ingest->window emitted p50 {windows.Percentile(0.5):F0} ms, p99 {windows.Percentile(0.99):F0} ms (window {app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PipelineOptions>>().Value.WindowSize.TotalSeconds:F0} s)");
+Console.WriteLine();
+Console.WriteLine($"ratio platform/bare loop: {throughput / bare:P0} (bare loop with RCF), {throughput / bareNoForest:P0} (without RCF)");
+
+watchCancel.Cancel();
+try { await watch; } catch (OperationCanceledException) { } catch (Grpc.Core.RpcException) { }
+await app.StopAsync();
+try { Directory.Delete(directory, true); } catch (IOException) { }
+return 0;
+
+static string BuildKind() =>
+#if DEBUG
+    "Debug (use -c Release for figures)";
+#else
+    "Release";
+#endif
+
+static List<PutReviewsRequest> Batches(int seed, int count, int batch)
+{
+    var generator = new SyntheticReviewGenerator(seed);
+    var result = new List<PutReviewsRequest>();
+    for (var i = 0; i < count; i += batch)
+    {
+        var request = new PutReviewsRequest();
+        for (var j = i; j < Math.Min(count, i + batch); j++)
+        {
+            request.Records.Add(new ReviewRecord { Review = ReviewApi.ToApi(generator.Next()) });
+        }
+        result.Add(request);
+    }
+    return result;
+}
+
+static async Task SendAllAsync(ReviewGateway.ReviewGatewayClient gateway, List<PutReviewsRequest> batches, int concurrency, double rate)
+{
+    var next = -1;
+    var clock = Stopwatch.StartNew();
+    long sent = 0;
+    await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+    {
+        int i;
+        while ((i = Interlocked.Increment(ref next)) < batches.Count)
+        {
+            if (rate > 0)
+            {
+                var due = TimeSpan.FromSeconds(Interlocked.Read(ref sent) / rate) - clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due);
+                }
+            }
+            var response = await gateway.PutReviewsAsync(batches[i]);
+            if (response.FailedRecordCount > 0)
+            {
+                throw new InvalidOperationException($"{response.FailedRecordCount} records failed: {response.Records.First(r => r.ErrorCode.Length > 0)}");
+            }
+            Interlocked.Add(ref sent, batches[i].Records.Count);
+        }
+    }));
+}
+
+static async Task<PartitionStats> StatsAsync(IClusterClient cluster, int partitions)
+{
+    var all = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p => cluster.GetGrain<IReviewPartitionGrain>(p).GetStats()));
+    var total = new PartitionStats { Scored = all.Sum(s => s.Scored) };
+    foreach (var stats in all)
+    {
+        for (var i = 0; i < total.LatencyBuckets.Length; i++)
+        {
+            total.LatencyBuckets[i] += stats.LatencyBuckets[i];
+        }
+    }
+    return total;
+}
+
+static async Task WaitScoredAsync(IClusterClient cluster, int partitions, long target)
+{
+    var deadline = Stopwatch.StartNew();
+    while ((await StatsAsync(cluster, partitions)).Scored < target)
+    {
+        if (deadline.Elapsed > TimeSpan.FromMinutes(5))
+        {
+            throw new TimeoutException($"fewer than {target} reviews scored after 5 minutes");
+        }
+        await Task.Delay(20);
+    }
+}
+
+static async Task Eventually(Func<bool> condition, TimeSpan timeout)
+{
+    var clock = Stopwatch.StartNew();
+    while (!condition() && clock.Elapsed < timeout)
+    {
+        await Task.Delay(50);
+    }
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int Partitions)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        int Get(string name, int fallback)
+        {
+            var i = Array.IndexOf(args, "--" + name);
+            return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+        }
+        return new BenchOptions(Get("reviews", 200_000), Get("batch", 500), Get("concurrency", 4), Get("half-load-seconds", 10), Get("partitions", 16));
+    }
+}
+
+/// <summary>The pipeline's per-review work in one thread, without Orleans or the network.</summary>
+internal static class BareLoop
+{
+    public static double Run(List<PutReviewsRequest> batches, string modelPath, int partitions, bool withForest)
+    {
+        using var scorer = SentimentScorerFactory.Load(modelPath);
+        var features = new AnomalyFeatures(AnomalyFeatures.DefaultProfile, []);
+        var forests = withForest
+            ? Enumerable.Range(0, partitions).Select(p => new RandomCutForest(new RandomCutForestOptions { Dimensions = 5, Seed = 42 + p })).ToArray()
+            : [];
+        var windows = new Dictionary<string, TumblingWindowAggregator>();
+        var distinct = new DistinctCounter();
+        var seen = new RecentIdFilter(TimeSpan.FromMinutes(10), 1_000_000, 0);
+        var results = new SentimentResult[256];
+        var texts = new List<string>(256);
+        var accepted = new List<ReviewMessage>(256);
+        var clock = Stopwatch.StartNew();
+        long count = 0;
+        foreach (var batch in batches)
+        {
+            foreach (var chunk in batch.Records.Chunk(256))
+            {
+                texts.Clear();
+                accepted.Clear();
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                foreach (var record in chunk)
+                {
+                    var review = ReviewApi.ToMessage(record.Review);
+                    if (ReviewValidator.Validate(review) is null && seen.TryAdd(DistinctCounter.Hash(review.ReviewId), now))
+                    {
+                        accepted.Add(review);
+                        texts.Add(review.ReviewBody);
+                    }
+                }
+                scorer.Score(texts, results.AsSpan(0, texts.Count));
+                for (var i = 0; i < accepted.Count; i++)
+                {
+                    var review = accepted[i];
+                    Window(windows, review.ProductCategory).Add(now, results[i].ExpectedStars, results[i].PredictedStars);
+                    Window(windows, StreamNames.AllCategories).Add(now, results[i].ExpectedStars, results[i].PredictedStars);
+                    distinct.Add(review.ReviewId);
+                    if (withForest)
+                    {
+                        var forest = forests[StreamNames.PartitionOf(review.ReviewId, partitions)];
+                        var point = features.Extract(review, results[i].PredictedStars);
+                        forest.Score(point);
+                        forest.Update(point);
+                    }
+                }
+                count += accepted.Count;
+            }
+        }
+        return count / clock.Elapsed.TotalSeconds;
+    }
+
+    private static TumblingWindowAggregator Window(Dictionary<string, TumblingWindowAggregator> windows, string category)
+    {
+        if (!windows.TryGetValue(category, out var aggregator))
+        {
+            aggregator = new TumblingWindowAggregator(new TumblingWindowOptions());
+            windows[category] = aggregator;
+        }
+        return aggregator;
+    }
+}
+
+/// <summary>The "All" category's windows as WatchMetrics delivers them, with their arrival time.</summary>
+internal sealed class WindowLog
+{
+    private readonly List<double> _latencies = [];
+    private volatile bool _recording;
+
+    public long RecordedCount { get; private set; }
+
+    public void StartRecording() => _recording = true;
+
+    public void StopRecording() => _recording = false;
+
+    public async Task FollowAsync(ReviewGateway.ReviewGatewayClient gateway, CancellationToken cancel)
+    {
+        using var call = gateway.WatchMetrics(new WatchMetricsRequest { Category = StreamNames.AllCategories }, cancellationToken: cancel);
+        await foreach (var window in call.ResponseStream.ReadAllAsync(cancel))
+        {
+            var arrived = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            if (!_recording || window.IsUpdate)
+            {
+                continue;
+            }
+            // Reviews are accepted at a steady rate, so those of one window were ingested evenly across it.
+            var size = window.WindowEndMs - window.WindowStartMs;
+            lock (_latencies)
+            {
+                for (long k = 0; k < window.Count; k++)
+                {
+                    _latencies.Add(arrived - (window.WindowStartMs + (k + 0.5) * size / window.Count));
+                }
+                RecordedCount += window.Count;
+            }
+        }
+    }
+
+    public double Percentile(double quantile)
+    {
+        lock (_latencies)
+        {
+            if (_latencies.Count == 0)
+            {
+                return double.NaN;
+            }
+            _latencies.Sort();
+            return _latencies[Math.Min(_latencies.Count - 1, (int)Math.Ceiling(quantile * _latencies.Count) - 1)];
+        }
+    }
+}
