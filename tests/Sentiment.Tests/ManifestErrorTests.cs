@@ -53,14 +53,12 @@ public sealed class ManifestErrorTests : IDisposable
     public void Load_WrongInputNames_ListsActualAndExpected()
     {
         var g = new OnnxGraphWriter("wrong");
-        g.Input("tokens", TensorProto.Types.DataType.Int64, "batch", "tokens");
-        g.Input("weights", TensorProto.Types.DataType.Float, "batch", "tokens");
+        g.Input("tokens", TensorProto.Types.DataType.Int64, "features");
         g.Input(FastTextModel.BagsInput, TensorProto.Types.DataType.Int64, "features");
-        g.Input(FastTextModel.OffsetsInput, TensorProto.Types.DataType.Int64, "batch");
+        g.Input("weights", TensorProto.Types.DataType.Float, "batch");
         var logits = g.Initializer("c", new float[5], 1, 5);
-        var zero = g.Node("Mul", ["weights", "weights"]);
-        var summed = g.Node("ReduceSum", [zero], attributes: OnnxGraphWriter.IntAttribute("keepdims", 1));
-        g.Node("Add", [summed, logits], FastTextModel.ProbabilitiesOutput);
+        var w = g.Node("Unsqueeze", ["weights", g.Initializer("axis", [1L], 1)]);
+        g.Node("Mul", [w, logits], FastTextModel.ProbabilitiesOutput);
         g.Output(FastTextModel.ProbabilitiesOutput, TensorProto.Types.DataType.Float, "batch", 5);
         File.WriteAllBytes(Path.Combine(_dir, "model.onnx"), g.ToBytes("tests"));
         var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
@@ -83,9 +81,8 @@ public sealed class ManifestErrorTests : IDisposable
     {
         var g = new OnnxGraphWriter("three");
         g.Input(FastTextModel.IdsInput, TensorProto.Types.DataType.Int64, "features");
-        g.Input(FastTextModel.WeightsInput, TensorProto.Types.DataType.Float, "features");
         g.Input(FastTextModel.BagsInput, TensorProto.Types.DataType.Int64, "features");
-        g.Input(FastTextModel.OffsetsInput, TensorProto.Types.DataType.Int64, "batch");
+        g.Input(FastTextModel.WeightsInput, TensorProto.Types.DataType.Float, "batch");
         var rows = g.Node("Gather", [g.Initializer("e", new float[64 * 3], 64, 3), FastTextModel.IdsInput]);
         g.Node("Softmax", [rows], FastTextModel.ProbabilitiesOutput);
         g.Output(FastTextModel.ProbabilitiesOutput, TensorProto.Types.DataType.Float, "batch", 3);

@@ -6,12 +6,12 @@ namespace ReviewOrleans.Sentiment.FastText;
 
 /// <summary>
 /// Scores with the fastText-style model: C# turns each text into hashed unigram/bigram ids (no strings are
-/// created), the batch becomes one flat list of feature ids with their weights and text rows, and one ONNX
+/// created), the batch becomes one flat list of feature ids with their text rows plus a 1/n weight per text, and one ONNX
 /// Runtime Run computes the embedding-bag mean, the linear layer and the softmax.
 /// </summary>
 internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchBuffers>
 {
-    private static readonly string[] InputNames = [FastTextModel.IdsInput, FastTextModel.WeightsInput, FastTextModel.BagsInput, FastTextModel.OffsetsInput];
+    private static readonly string[] InputNames = [FastTextModel.IdsInput, FastTextModel.BagsInput, FastTextModel.WeightsInput];
     private readonly HashedNgramTokenizer _tokenizer;
     private readonly string[] _outputNames;
 
@@ -46,22 +46,19 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
         for (var i = 0; i < count; i++)
         {
             var n = _tokenizer.Tokenize(TextAt(texts, start + i), buffers.Ids.AsSpan(total, _tokenizer.MaxFeatures));
-            buffers.Offsets[i] = total;
-            buffers.Weights.AsSpan(total, n).Fill(_tokenizer.Options.FeatureWeight(n));
+            buffers.Weights[i] = _tokenizer.Options.FeatureWeight(n);
             buffers.Bags.AsSpan(total, n).Fill(i);
             total += n;
         }
         var features = new long[] { total };
         using var ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Ids.AsMemory(0, total), features);
-        using var weights = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Weights.AsMemory(0, total), features);
         using var bags = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Bags.AsMemory(0, total), features);
-        using var offsets = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Offsets.AsMemory(0, count), [count]);
+        using var weights = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Weights.AsMemory(0, count), [count]);
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
             buffers.Output.AsMemory(0, count * SentimentResult.StarCount), [count, SentimentResult.StarCount]);
         buffers.Inputs[0] = ids;
-        buffers.Inputs[1] = weights;
-        buffers.Inputs[2] = bags;
-        buffers.Inputs[3] = offsets;
+        buffers.Inputs[1] = bags;
+        buffers.Inputs[2] = weights;
         buffers.Outputs[0] = output;
         Session.Run(buffers.RunOptions, InputNames, buffers.Inputs, _outputNames, buffers.Outputs);
         return buffers.Output.AsSpan(0, count * SentimentResult.StarCount);
@@ -71,11 +68,10 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
     internal sealed class BatchBuffers(int maxBatch, int maxFeatures)
     {
         public long[] Ids { get; } = new long[maxBatch * maxFeatures];
-        public float[] Weights { get; } = new float[maxBatch * maxFeatures];
         public long[] Bags { get; } = new long[maxBatch * maxFeatures];
-        public long[] Offsets { get; } = new long[maxBatch];
+        public float[] Weights { get; } = new float[maxBatch];
         public float[] Output { get; } = new float[maxBatch * SentimentResult.StarCount];
-        public OrtValue[] Inputs { get; } = new OrtValue[4];
+        public OrtValue[] Inputs { get; } = new OrtValue[3];
         public OrtValue[] Outputs { get; } = new OrtValue[1];
         public RunOptions RunOptions { get; } = new();
     }

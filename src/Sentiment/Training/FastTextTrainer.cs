@@ -6,7 +6,7 @@ namespace ReviewOrleans.Sentiment.Training;
 /// <summary>Hyper-parameters of <see cref="FastTextTrainer"/>; recorded in the manifest's <c>training</c> object.</summary>
 internal sealed record FastTextTrainingOptions
 {
-    public int Buckets { get; init; } = 1 << 20;
+    public int Buckets { get; init; } = 1 << 18;
     public int Dim { get; init; } = 4;
     public int MaxWords { get; init; } = 256;
     public int NegationScope { get; init; } = 3;
@@ -14,6 +14,12 @@ internal sealed record FastTextTrainingOptions
     public float LearningRate { get; init; } = 0.25f;
     public int Seed { get; init; } = 42;
     public string Pooling { get; init; } = "mean";
+
+    /// <summary>Probability of dropping each feature of a training text for one step (word dropout, Iyyer et al. 2015 §3.2); 0 disables.</summary>
+    public float FeatureDropout { get; init; } = 0.3f;
+
+    /// <summary>Row-wise AdaGrad on the embedding table (one accumulator per bucket, as in DLRM's sparse optimiser) instead of plain SGD.</summary>
+    public bool RowAdaGrad { get; init; }
 
     public HashedNgramOptions TokenizerOptions => new(Buckets, MaxWords, Bigrams: true, NegationScope, Pooling);
 
@@ -29,6 +35,8 @@ internal sealed record FastTextTrainingOptions
         ["learningRate"] = LearningRate,
         ["seed"] = Seed,
         ["pooling"] = Pooling,
+        ["featureDropout"] = FeatureDropout,
+        ["rowAdaGrad"] = RowAdaGrad,
     };
 }
 
@@ -87,6 +95,8 @@ internal sealed class FastTextTrainer
             table[i] = (float)((random.NextDouble() * 2) - 1) * bound;
         }
         var order = Enumerable.Range(0, features.Length).ToArray();
+        var accumulators = o.RowAdaGrad ? new float[o.Buckets] : null;
+        var kept = new long[features.Length == 0 ? 0 : features.Max(f => f.Length)];
         var dim = o.Dim;
         var hidden = new float[dim];
         var gradHidden = new float[dim];
@@ -99,7 +109,19 @@ internal sealed class FastTextTrainer
             foreach (var index in order)
             {
                 var lr = o.LearningRate * (1f - ((float)step++ / total));
-                var ids = features[index];
+                ReadOnlySpan<long> ids = features[index];
+                if (o.FeatureDropout > 0)
+                {
+                    var n = 0;
+                    foreach (var id in ids)
+                    {
+                        if (random.NextSingle() >= o.FeatureDropout)
+                        {
+                            kept[n++] = id;
+                        }
+                    }
+                    ids = kept.AsSpan(0, n);
+                }
                 if (ids.Length == 0)
                 {
                     continue;
@@ -141,12 +163,27 @@ internal sealed class FastTextTrainer
                     model.Bias[k] -= lr * p[k];
                 }
                 var scale = lr * weight;
+                var squared = 0f;
+                if (accumulators is not null)
+                {
+                    for (var d = 0; d < dim; d++)
+                    {
+                        squared += gradHidden[d] * gradHidden[d] * weight * weight;
+                    }
+                    squared /= dim;
+                }
                 foreach (var id in ids)
                 {
+                    var rowScale = scale;
+                    if (accumulators is not null)
+                    {
+                        accumulators[id] += squared;
+                        rowScale = lr * weight / (MathF.Sqrt(accumulators[id]) + 1e-6f);
+                    }
                     var row = table.AsSpan((int)(id * dim), dim);
                     for (var d = 0; d < dim; d++)
                     {
-                        row[d] -= scale * gradHidden[d];
+                        row[d] -= rowScale * gradHidden[d];
                     }
                 }
             }

@@ -15,7 +15,7 @@ namespace ReviewOrleans.ReviewCtl.Commands;
 internal static class ModelCommand
 {
     private const string Usage =
-        "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--ensemble K] [--negation-scope N] [--pooling mean|sqrt] [--dev-only] [--json]\n" +
+        "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--ensemble K] [--negation-scope N] [--pooling mean|sqrt] [--dropout P] [--adagrad] [--dev-only] [--json]\n" +
         "       reviewctl model eval [FILE...] [--builtin] [--model PATH] [--data DIR] [--no-lexicon] [--categories] [--json]";
 
     public static Task<int> RunAsync(string[] args)
@@ -27,7 +27,7 @@ internal static class ModelCommand
         }
         return args[0] switch
         {
-            "train" => Task.FromResult(Train(new CommandLine(args[1..], "dev-only"))),
+            "train" => Task.FromResult(Train(new CommandLine(args[1..], "dev-only", "adagrad"))),
             "eval" => Task.FromResult(Eval(new CommandLine(args[1..], "builtin", "no-lexicon", "categories"))),
             _ => throw new CommandLineException($"unknown subcommand '{args[0]}'\n{Usage}"),
         };
@@ -56,6 +56,8 @@ internal static class ModelCommand
             MaxWords = cl.Int("max-words", defaults.MaxWords),
             NegationScope = cl.Int("negation-scope", defaults.NegationScope),
             Pooling = cl.String("pooling", defaults.Pooling),
+            FeatureDropout = (float)cl.Double("dropout", defaults.FeatureDropout),
+            RowAdaGrad = cl.Flag("adagrad") || defaults.RowAdaGrad,
         };
         var outDir = Path.GetFullPath(cl.String("out", DefaultSentimentModel.RelativeDirectory));
         var json = cl.Json;
