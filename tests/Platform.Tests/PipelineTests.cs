@@ -128,6 +128,28 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
         Assert.Equal(StatusCode.NotFound, again.StatusCode);
     }
 
+    [Fact]
+    public async Task PutReviewStream_ManyBatches_OneSummaryWithOnlyTheFailures()
+    {
+        var category = TestReviews.NewCategory("stream");
+        var reviews = TestReviews.Generate(category, 90, seed: 16);
+        reviews[45].ReviewBody = "";
+
+        using var call = _platform.Gateway.PutReviewStream();
+        foreach (var chunk in reviews.Chunk(30))
+        {
+            await call.RequestStream.WriteAsync(TestReviews.Request(chunk));
+        }
+        await call.RequestStream.CompleteAsync();
+        var summary = await call;
+
+        Assert.Equal(89, summary.AcceptedRecordCount);
+        Assert.Equal(1, summary.FailedRecordCount);
+        var failure = Assert.Single(summary.Records);
+        Assert.Equal((reviews[45].ReviewId, "review_body.required"), (failure.ReviewId, failure.ErrorCode));
+        await WaitForCount(category, 89);
+    }
+
     [Theory]
     [InlineData("", 0, "category")]
     [InlineData("x", -1, "last_windows")]

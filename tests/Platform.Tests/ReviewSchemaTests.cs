@@ -1,0 +1,124 @@
+using ReviewOrleans.Contracts.Reviews;
+
+namespace ReviewOrleans.Platform.Tests;
+
+public sealed class ReviewSchemaTests
+{
+    private static ReviewMessage Valid() => new() { ReviewId = "R1", ProductCategory = "Books", ReviewBody = "Great read." };
+
+    [Theory]
+    [InlineData("", "Books", "x", "review_id.required")]
+    [InlineData("   ", "Books", "x", "review_id.blank")]
+    [InlineData("R1", "", "x", "product_category.required")]
+    [InlineData("R1", "Books", "", "review_body.required")]
+    public void Validate_MissingRequiredField_NamesFieldAndRule(string id, string category, string body, string code)
+    {
+        var rejection = ReviewValidator.Validate(new ReviewMessage { ReviewId = id, ProductCategory = category, ReviewBody = body });
+        Assert.Equal(code, rejection?.Code);
+    }
+
+    [Fact]
+    public void Validate_LengthLimits_ExactlyAtLimitPassesOneMoreFails()
+    {
+        var review = Valid();
+        review.ReviewId = new string('i', 64);
+        review.ProductCategory = new string('c', 64);
+        review.ReviewBody = new string('b', 64 * 1024);
+        Assert.Null(ReviewValidator.Validate(review));
+
+        review.ReviewId = new string('i', 65);
+        Assert.Equal("review_id.too_long", ReviewValidator.Validate(review)?.Code);
+        review.ReviewId = "R1";
+        review.ProductCategory = new string('c', 65);
+        Assert.Equal("product_category.too_long", ReviewValidator.Validate(review)?.Code);
+        review.ProductCategory = "Books";
+        review.ReviewBody = new string('b', 64 * 1024 + 1);
+        Assert.Equal("review_body.too_long", ReviewValidator.Validate(review)?.Code);
+    }
+
+    [Fact]
+    public void Validate_BodyLimit_CountsUtf8BytesNotCharacters()
+    {
+        var review = Valid();
+        review.ReviewBody = new string('é', 32 * 1024); // 2 bytes each: exactly 64 KiB
+        Assert.Null(ReviewValidator.Validate(review));
+        review.ReviewBody += "é";
+        Assert.Equal("review_body.too_long", ReviewValidator.Validate(review)?.Code);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(6)]
+    public void Validate_StarRatingOutOfRange_Rejected(int stars)
+    {
+        var review = Valid();
+        review.StarRating = stars;
+        Assert.Equal("star_rating.out_of_range", ReviewValidator.Validate(review)?.Code);
+    }
+
+    [Fact]
+    public void FromJson_AllFields_RoundTripThroughWriter()
+    {
+        var original = new ReviewMessage
+        {
+            Marketplace = "US", CustomerId = "42", ReviewId = "R1", ProductId = "P1", ProductParent = "7", ProductTitle = "Lamp",
+            ProductCategory = "Home", StarRating = 4, HelpfulVotes = 1, TotalVotes = 2, Vine = false, VerifiedPurchase = true,
+            ReviewHeadline = "Nice", ReviewBody = "Nice lamp 💡 \"quoted\"\ttab", ReviewDate = "2026-11-27", Source = "twitter",
+            EventTimeMs = 1_764_000_000_123,
+        };
+
+        var parsed = ReviewParser.FromJson(ReviewJsonWriter.ToJson(original));
+
+        Assert.Null(parsed.Rejection);
+        Assert.Equal(ReviewJsonWriter.ToJson(original), ReviewJsonWriter.ToJson(parsed.Review!));
+        Assert.Equal(0, parsed.Review!.MissingOptionalFieldCount());
+    }
+
+    [Theory]
+    [InlineData("""{"review_id":"R1","product_category":"B","review_body":"x","star_rating":"five"}""", "star_rating.not_an_integer")]
+    [InlineData("""{"review_id":"R1","product_category":"B","review_body":"x","star_rating":4.5}""", "star_rating.not_an_integer")]
+    [InlineData("""{"review_id":1,"product_category":"B","review_body":"x"}""", "review_id.wrong_type")]
+    [InlineData("""{"review_id":"R1","product_category":"B","review_body":"x","vine":"maybe"}""", "vine.not_a_flag")]
+    [InlineData("""{"review_id":"R1","product_category":"B","review_body":"x","event_time":"yesterday"}""", "event_time.invalid_time")]
+    [InlineData("""[1,2]""", "record.not_an_object")]
+    [InlineData("""{"review_id":""", "record.invalid_json")]
+    public void FromJson_BadField_RejectionNamesIt(string json, string code) =>
+        Assert.Equal(code, ReviewParser.FromJson(json).Rejection?.Code);
+
+    [Fact]
+    public void FromJson_AmazonStyleStringsAndUnknownFields_Accepted()
+    {
+        var parsed = ReviewParser.FromJson("""{"review_id":"R1","product_category":"B","review_body":"x","star_rating":"5","vine":"N","verified_purchase":"Y","extra":{"a":1}}""");
+        Assert.Null(parsed.Rejection);
+        Assert.Equal(5, parsed.Review!.StarRating);
+        Assert.False(parsed.Review.Vine);
+        Assert.True(parsed.Review.VerifiedPurchase);
+    }
+
+    [Fact]
+    public void FromReferenceTsv_BodyWithTabs_KeepsThemInBody()
+    {
+        var parsed = ReviewParser.FromReferenceTsv("R1\tBooks\tGood\tbook\r\n");
+        Assert.Equal(("R1", "Books", "Good\tbook"), (parsed.Review!.ReviewId, parsed.Review.ProductCategory, parsed.Review.ReviewBody));
+    }
+
+    [Fact]
+    public void FromAmazonTsv_HeaderAndRow_MapsColumnsByName()
+    {
+        var header = ReviewParser.ReadAmazonTsvHeader(string.Join('\t', ReviewParser.AmazonTsvColumns));
+        var row = "US\t123\tR9\tP1\t55\tA lamp\tHome\t2\t0\t3\tN\tY\tMeh\tIt flickers.\t2015-08-31";
+
+        var parsed = ReviewParser.FromAmazonTsv(row, header);
+
+        Assert.Null(parsed.Rejection);
+        var review = parsed.Review!;
+        Assert.Equal(("R9", "Home", 2, "It flickers.", true), (review.ReviewId, review.ProductCategory, review.StarRating, review.ReviewBody, review.VerifiedPurchase));
+    }
+
+    [Fact]
+    public void ReadAmazonTsvHeader_MissingRequiredColumn_ThrowsNamingIt()
+    {
+        var ex = Assert.Throws<FormatException>(() => ReviewParser.ReadAmazonTsvHeader("marketplace\treview_id\treview_body"));
+        Assert.Contains("product_category", ex.Message);
+    }
+}
