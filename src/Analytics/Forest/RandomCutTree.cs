@@ -466,25 +466,25 @@ internal sealed partial class RandomCutTree
         double sum = 0, stay = 1;
         var n = _root;
         var depth = 0;
+        var shift = _strideShift;
         while (n < capacity)
         {
-            Step<TBox>(ref Unsafe.Add(ref store, n << _strideShift), ref q, dims, first, ref n, ref depth, ref sum, ref stay, ref inverse);
+            ref var record = ref Unsafe.Add(ref store, n << shift);
+            var separated = stay * TBox.Probability(ref record, ref q, dims, first);
+            sum += separated * Unsafe.Add(ref inverse, depth++);
+            stay -= separated;
+            n = Child<TBox>(ref record, ref q);
         }
         return Finish(point, n, depth, sum, stay);
     }
 
-    /// <summary>One level of the root → leaf scoring pass (see <see cref="Score"/>).</summary>
+    /// <summary>The child of an internal node on the point's side of its cut (left when value ≤ cut).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Step<TBox>(ref int record, ref float q, int dims, double first, ref int n, ref int depth, ref double sum, ref double stay, ref double inverse)
+    private static int Child<TBox>(ref int record, ref float q)
         where TBox : struct, IBoxSeparation
     {
-        var probability = TBox.Probability(ref record, ref q, dims, first);
-        sum += stay * probability * Unsafe.Add(ref inverse, depth);
-        stay -= stay * probability;
-        var cut = Unsafe.As<int, float>(ref Unsafe.Add(ref record, CutWord));
         var value = typeof(TBox) == typeof(OneDimension) ? q : Unsafe.Add(ref q, Unsafe.Add(ref record, DimWord));
-        n = Unsafe.Add(ref record, value > cut ? RightWord : LeftWord);
-        depth++;
+        return Unsafe.Add(ref record, value > Unsafe.As<int, float>(ref Unsafe.Add(ref record, CutWord)) ? RightWord : LeftWord);
     }
 
     /// <summary>The leaf's part of the score: seen (damped) for a duplicate, else unseen.</summary>
@@ -506,6 +506,12 @@ internal sealed partial class RandomCutTree
         static abstract double Probability(ref int record, ref float point, int dims, double first);
     }
 
+    /// <summary>max(value, 0) as one maxsd: Math.Max's NaN handling costs six instructions and values are finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double PositivePart(double value) => Sse2.IsSupported
+        ? Sse2.MaxScalar(Vector128.CreateScalarUnsafe(value), Vector128<double>.Zero).ToScalar()
+        : Math.Max(value, 0);
+
     /// <summary>One dimension: no loop, and the box's two bounds share a cache line with the cut.</summary>
     private readonly struct OneDimension : IBoxSeparation
     {
@@ -515,7 +521,7 @@ internal sealed partial class RandomCutTree
             double lo = Unsafe.As<int, float>(ref Unsafe.Add(ref record, BoxWord));
             double hi = Unsafe.As<int, float>(ref Unsafe.Add(ref record, BoxWord + 1));
             var x = first;
-            var outside = Math.Max(lo - x, 0) + Math.Max(x - hi, 0);
+            var outside = PositivePart(lo - x) + PositivePart(x - hi);
             return outside / (hi - lo + outside);
         }
     }
@@ -539,7 +545,8 @@ internal sealed partial class RandomCutTree
                     var lo = Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref Unsafe.Add(ref min, i)));
                     var hi = Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref Unsafe.Add(ref max, i)));
                     var x = Avx.ConvertToVector256Double(Vector128.LoadUnsafe(ref Unsafe.Add(ref point, i)));
-                    var outside = Vector256.Max(lo - x, Vector256<double>.Zero) + Vector256.Max(x - hi, Vector256<double>.Zero);
+                    // Avx.Max is one vmaxpd; Vector256.Max adds NaN handling that finite boxes never need.
+                    var outside = Avx.Max(lo - x, Vector256<double>.Zero) + Avx.Max(x - hi, Vector256<double>.Zero);
                     outsideSum += outside;
                     rangeSum += hi - lo + outside;
                 }
@@ -551,7 +558,7 @@ internal sealed partial class RandomCutTree
                 double lo = Unsafe.Add(ref min, i);
                 double hi = Unsafe.Add(ref max, i);
                 double x = Unsafe.Add(ref point, i);
-                var outside = Math.Max(lo - x, 0) + Math.Max(x - hi, 0);
+                var outside = PositivePart(lo - x) + PositivePart(x - hi);
                 difference += outside;
                 newRange += hi - lo + outside;
             }
@@ -611,19 +618,35 @@ internal sealed partial class RandomCutTree
         {
             if (n0 < capacity)
             {
-                Step<TBox>(ref Unsafe.Add(ref r0, n0 << shift), ref q, dims, first, ref n0, ref d0, ref s0, ref p0, ref inverse);
+                ref var record = ref Unsafe.Add(ref r0, n0 << shift);
+                var separated = p0 * TBox.Probability(ref record, ref q, dims, first);
+                s0 += separated * Unsafe.Add(ref inverse, d0++);
+                p0 -= separated;
+                n0 = Child<TBox>(ref record, ref q);
             }
             if (n1 < capacity)
             {
-                Step<TBox>(ref Unsafe.Add(ref r1, n1 << shift), ref q, dims, first, ref n1, ref d1, ref s1, ref p1, ref inverse);
+                ref var record = ref Unsafe.Add(ref r1, n1 << shift);
+                var separated = p1 * TBox.Probability(ref record, ref q, dims, first);
+                s1 += separated * Unsafe.Add(ref inverse, d1++);
+                p1 -= separated;
+                n1 = Child<TBox>(ref record, ref q);
             }
             if (n2 < capacity)
             {
-                Step<TBox>(ref Unsafe.Add(ref r2, n2 << shift), ref q, dims, first, ref n2, ref d2, ref s2, ref p2, ref inverse);
+                ref var record = ref Unsafe.Add(ref r2, n2 << shift);
+                var separated = p2 * TBox.Probability(ref record, ref q, dims, first);
+                s2 += separated * Unsafe.Add(ref inverse, d2++);
+                p2 -= separated;
+                n2 = Child<TBox>(ref record, ref q);
             }
             if (n3 < capacity)
             {
-                Step<TBox>(ref Unsafe.Add(ref r3, n3 << shift), ref q, dims, first, ref n3, ref d3, ref s3, ref p3, ref inverse);
+                ref var record = ref Unsafe.Add(ref r3, n3 << shift);
+                var separated = p3 * TBox.Probability(ref record, ref q, dims, first);
+                s3 += separated * Unsafe.Add(ref inverse, d3++);
+                p3 -= separated;
+                n3 = Child<TBox>(ref record, ref q);
             }
         }
         return t0.Finish(point, n0, d0, s0, p0) + t1.Finish(point, n1, d1, s1, p1)
