@@ -49,3 +49,27 @@ public sealed class DashboardTests
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Path.GetTempPath(), "revieworleans-dashboard.png") });
     }
 }
+
+/// <summary>The gateway as its own process, an Orleans client of a silo, serving the same gRPC service.</summary>
+public sealed class StandaloneGatewayTests
+{
+    [Fact]
+    public async Task StandaloneGateway_ReviewsSentThroughIt_ReachTheSilosWindows()
+    {
+        var serviceId = $"standalone-{Guid.NewGuid():N}";
+        await using var silo = await SiloProcess.StartAsync("--Dashboard:Enabled=false", $"--Cluster:ServiceId={serviceId}");
+        await using var gatewayProcess = await SiloProcess.StartGatewayAsync(silo, serviceId);
+        using var channel = GrpcChannel.ForAddress(gatewayProcess.GrpcAddress);
+        var gateway = new ReviewGateway.ReviewGatewayClient(channel);
+        var category = TestReviews.NewCategory("standalone");
+
+        var response = await gateway.PutReviewsAsync(TestReviews.Request(TestReviews.Generate(category, 50, seed: 41)));
+
+        Assert.Equal(50, response.AcceptedRecordCount);
+        using var siloChannel = GrpcChannel.ForAddress(silo.GrpcAddress);
+        var cohosted = new ReviewGateway.ReviewGatewayClient(siloChannel);
+        await Eventually.Get(
+            async () => await cohosted.GetCategorySentimentAsync(new GetCategorySentimentRequest { Category = category }),
+            r => r.Windows.Sum(w => w.Count) == 50, "50 reviews in the silo's windows, read through the co-hosted gateway");
+    }
+}

@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace ReviewOrleans.Platform.Tests;
 
 /// <summary>
-/// The real silo executable, started the way the README's main command starts it (embedded defaults, --demo), on
-/// free ports and a temp state folder, and stopped (killed) when disposed.
+/// A real executable of the project — the silo as the README's main command starts it, or the standalone gateway —
+/// on free ports and a temp working folder, ready once its /healthz answers, killed when disposed.
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
@@ -37,10 +37,26 @@ public sealed class SiloProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<SiloProcess> StartAsync(params string[] extraArgs)
+    /// <summary>The orleans gateway port the silo listens on (for a standalone gateway to connect to).</summary>
+    public int OrleansGatewayPort { get; private init; }
+
+    public static Task<SiloProcess> StartAsync(params string[] extraArgs)
     {
-        var directory = Directory.CreateTempSubdirectory("revieworleans-silo-").FullName;
-        var (grpc, http, siloPort, gatewayPort) = (FreePort(), FreePort(), FreePort(), FreePort());
+        var (siloPort, gatewayPort) = (FreePort(), FreePort());
+        return StartAsync(BuildOutput.Find("src", "Silo", "ReviewOrleans.Silo.dll"), gatewayPort,
+            // Later arguments win, so a caller's own settings (a ServiceId, say) override these defaults.
+            [$"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Cluster:ServiceId=silo-process-{Guid.NewGuid():N}", .. extraArgs]);
+    }
+
+    /// <summary>The standalone gateway, an Orleans client of the silo behind <paramref name="silo"/>.</summary>
+    public static Task<SiloProcess> StartGatewayAsync(SiloProcess silo, string serviceId) =>
+        StartAsync(BuildOutput.Find("src", "Gateway", "ReviewOrleans.Gateway.dll"), silo.OrleansGatewayPort,
+            [$"--Cluster:SiloGatewayPort={silo.OrleansGatewayPort}", $"--Cluster:ServiceId={serviceId}"]);
+
+    private static async Task<SiloProcess> StartAsync(string dll, int orleansGatewayPort, string[] extraArgs)
+    {
+        var directory = Directory.CreateTempSubdirectory("revieworleans-process-").FullName;
+        var (grpc, http) = (FreePort(), FreePort());
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = directory,
@@ -48,15 +64,12 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(BuildOutput.Find("src", "Silo", "ReviewOrleans.Silo.dll"));
-        foreach (var arg in extraArgs.Concat([
-            $"--Gateway:GrpcPort={grpc}", $"--Gateway:HttpPort={http}",
-            $"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}",
-            $"--Cluster:ServiceId=silo-process-{Guid.NewGuid():N}"]))
+        start.ArgumentList.Add(dll);
+        foreach (var arg in extraArgs.Concat([$"--Gateway:GrpcPort={grpc}", $"--Gateway:HttpPort={http}"]))
         {
             start.ArgumentList.Add(arg);
         }
-        var silo = new SiloProcess(Process.Start(start)!, directory, grpc, http);
+        var silo = new SiloProcess(Process.Start(start)!, directory, grpc, http) { OrleansGatewayPort = orleansGatewayPort };
         silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.BeginOutputReadLine();
@@ -67,7 +80,7 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             if (silo._process.HasExited)
             {
-                throw new InvalidOperationException($"the silo exited with code {silo._process.ExitCode}:\n{silo.Output}");
+                throw new InvalidOperationException($"{Path.GetFileName(dll)} exited with code {silo._process.ExitCode}:\n{silo.Output}");
             }
             try
             {
@@ -77,7 +90,7 @@ public sealed class SiloProcess : IAsyncDisposable
             {
                 return "";
             }
-        }, body => body == "ok", "the silo's /healthz", TimeSpan.FromSeconds(90));
+        }, body => body == "ok", $"/healthz of {Path.GetFileName(dll)}", TimeSpan.FromSeconds(90));
         return silo;
     }
 
