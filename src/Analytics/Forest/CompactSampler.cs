@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace ReviewOrleans.Analytics.Forest;
 
 /// <summary>
@@ -45,6 +47,7 @@ internal sealed class CompactSampler
     /// <see cref="Add"/> with its leaf.
     /// </summary>
     /// <param name="decayFromReference"><c>exp(lambda·(sequence - reference))</c>, shared by all trees.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
     public bool Accept(long sequence, long reference, double decayFromReference, ref SplitMix64 random)
     {
         EvictedLeaf = -1;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 
 namespace ReviewOrleans.Analytics.Forest;
 
@@ -87,6 +88,7 @@ public sealed partial class RandomCutForest
 
     /// <summary>Scores <paramref name="point"/>, then adds it: the order the Java core and KDA use.</summary>
     /// <exception cref="ArgumentException">Wrong length, NaN, infinite or beyond single precision.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
     public double ScoreAndUpdate(ReadOnlySpan<double> point)
     {
         Check(point);
@@ -151,6 +153,7 @@ public sealed partial class RandomCutForest
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
     private void Insert()
     {
         PointsSeen++;

@@ -162,6 +162,7 @@ internal sealed partial class RandomCutTree
     /// This walks top-down and stops at the first separating level, which has the same distribution as the Java
     /// core's bottom-up walk (the levels' cuts are independent) and draws fewer random numbers.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
     public int Insert(ReadOnlySpan<float> point, ref SplitMix64 random)
     {
         if (_root == Null)
@@ -306,6 +307,7 @@ internal sealed partial class RandomCutTree
     }
 
     /// <summary>Removes one copy of the point in leaf <paramref name="slot"/> (a sampler eviction).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
     public void Delete(int slot)
     {
         SetMass(_mass - 1);
@@ -454,6 +456,7 @@ internal sealed partial class RandomCutTree
         return _dims == 1 ? ScoreOne<OneDimension>(point) : ScoreOne<ManyDimensions>(point);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
     private double ScoreOne<TBox>(ReadOnlySpan<float> point)
         where TBox : struct, IBoxSeparation
     {
@@ -572,6 +575,7 @@ internal sealed partial class RandomCutTree
     /// independent chains to overlap, which halved the cost per tree on the development machine. Same arithmetic
     /// per tree as <see cref="Score"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
     public static double ScoreSum(RandomCutTree[] trees, ReadOnlySpan<float> point)
     {
         double total = 0;
@@ -596,6 +600,7 @@ internal sealed partial class RandomCutTree
         return total;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
     private static double ScoreFour<TBox>(RandomCutTree t0, RandomCutTree t1, RandomCutTree t2, RandomCutTree t3, ReadOnlySpan<float> point)
         where TBox : struct, IBoxSeparation
     {
