@@ -183,7 +183,8 @@ internal static class BertModelBuilder
         var seen = new HashSet<string>(tokens, StringComparer.Ordinal);
         void Add(string t)
         {
-            if (tokens.Count < size && seen.Add(t))
+            // A token is one line of vocab.txt: whitespace inside it would split it into two entries.
+            if (tokens.Count < size && t.Length > 0 && !t.Any(char.IsWhiteSpace) && seen.Add(t))
             {
                 tokens.Add(t);
             }

@@ -162,7 +162,7 @@ internal static class ModelCommand
                 ["onnxBytes"] = onnx.Length,
                 ["trainSeconds"] = Math.Round(trainSeconds, 1),
                 ["evaluations"] = new JsonArray([.. evaluations.Select(e => (JsonNode)e.ToJson())]),
-            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
         else
         {
@@ -263,7 +263,7 @@ internal static class ModelCommand
             {
                 ["model"] = new JsonObject { ["id"] = scorer.Model.Id, ["version"] = scorer.Model.Version, ["kind"] = scorer.Model.Kind, ["manifest"] = scorer.Model.ManifestPath },
                 ["evaluations"] = new JsonArray([.. evaluations.Select(e => (JsonNode)e.ToJson())]),
-            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
         }
         else
         {

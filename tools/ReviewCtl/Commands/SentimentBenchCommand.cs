@@ -36,7 +36,8 @@ internal static class SentimentBenchCommand
         var log = json ? Console.Error : Console.Out;
         var cores = Environment.ProcessorCount;
         var (texts, source) = LoadTexts();
-        log.WriteLine($"{texts.Count} texts from {source}, mean {texts.Average(t => t.Length):0} characters; {cores} cores; .NET {Environment.Version}");
+        log.WriteLine($"{texts.Count} texts from {source}, mean {texts.Average(t => t.Length):0} characters; {cores} cores; .NET {Environment.Version}; " +
+            $"load average at start: {LoadAverage()}");
 
         var rows = new List<Row>();
         var fastPath = modelPath ?? DefaultSentimentModel.FindPath();
@@ -69,17 +70,19 @@ internal static class SentimentBenchCommand
                 ["texts"] = texts.Count,
                 ["source"] = source,
                 ["cores"] = cores,
+                ["loadAverageAtEnd"] = LoadAverage(),
                 ["rows"] = new JsonArray([.. rows.Select(r => (JsonNode)r.ToJson())]),
-            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            }.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             return Task.FromResult(0);
         }
         Console.WriteLine();
-        Console.WriteLine($"{"model",-11} {"mode",-22} {"batch",5} {"reviews/s",12} {"p50 ms",9} {"p99 ms",9} {"batches",8} {"alloc B/batch",14}");
+        Console.WriteLine($"{"model",-11} {"mode",-22} {"batch",5} {"reviews/s",12} {"p50 ms",9} {"p99 ms",9} {"batches",8} {"alloc B/batch",14} {"CPU us/review",14}");
         foreach (var r in rows)
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{r.Model,-11} {r.Mode,-22} {r.Batch,5} {r.ReviewsPerSecond,12:N0} {r.P50Ms,9:0.000} {r.P99Ms,9:0.000} {r.Batches,8} {(r.AllocatedPerBatch < 0 ? "-" : r.AllocatedPerBatch.ToString("N0", CultureInfo.InvariantCulture)),14}"));
+                $"{r.Model,-11} {r.Mode,-22} {r.Batch,5} {r.ReviewsPerSecond,12:N0} {r.P50Ms,9:0.000} {r.P99Ms,9:0.000} {r.Batches,8} {(r.AllocatedPerBatch < 0 ? "-" : r.AllocatedPerBatch.ToString("N0", CultureInfo.InvariantCulture)),14} {r.CpuMicrosecondsPerReview,14:N1}"));
         }
+        Console.WriteLine($"load average at end: {LoadAverage()}");
         Console.WriteLine();
         foreach (var batch in BatchSizes)
         {
@@ -119,6 +122,8 @@ internal static class SentimentBenchCommand
     {
         var latencies = new List<double>[callers];
         long allocated = -1;
+        using var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         var wall = Stopwatch.StartNew();
         var deadline = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
         var workers = Enumerable.Range(0, callers).Select(c => new Thread(() =>
@@ -151,9 +156,13 @@ internal static class SentimentBenchCommand
         workers.ForEach(w => w.Start());
         workers.ForEach(w => w.Join());
         var elapsed = wall.Elapsed.TotalSeconds;
+        process.Refresh();
         var all = latencies.SelectMany(l => l).Order().ToList();
+        // CPU time of the whole process per review: less sensitive than wall time to other work on a shared machine
+        // (it still counts ONNX Runtime's spinning pool threads in the intra-op mode).
+        var cpuMicroseconds = (process.TotalProcessorTime - cpuBefore).TotalMilliseconds * 1000 / (all.Count * (double)batch);
         return new Row(name, mode, batch, all.Count * (double)batch / elapsed, Percentile(all, 0.50), Percentile(all, 0.99), all.Count,
-            callers == 1 ? allocated : -1);
+            callers == 1 ? allocated : -1, cpuMicroseconds);
     }
 
     /// <summary>The texts cut into batches of <paramref name="size"/>, starting at a caller-specific offset.</summary>
@@ -165,6 +174,19 @@ internal static class SentimentBenchCommand
             result.Add([.. Enumerable.Range(0, size).Select(j => texts[(offset + (i * size) + j) % texts.Count])]);
         }
         return result;
+    }
+
+    /// <summary>The 1-minute load average (Linux), printed because other work on a shared machine moves every figure.</summary>
+    private static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "n/a";
+        }
+        catch (IOException)
+        {
+            return "n/a";
+        }
     }
 
     private static double Percentile(List<double> sorted, double q) =>
@@ -189,13 +211,15 @@ internal static class SentimentBenchCommand
     }
 
     private static IEnumerable<string> TopWords(List<string> texts, int count) =>
-        texts.SelectMany(t => t.ToLowerInvariant().Split((char[])[' ', '.', ',', '!', '?', '"', '(', ')', '-', ';', ':'], StringSplitOptions.RemoveEmptyEntries))
+        texts.SelectMany(t => t.ToLowerInvariant().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+            .Select(w => w.Trim('.', ',', '!', '?', '"', '(', ')', '-', ';', ':', '\''))
+            .Where(w => w.Length > 0 && w.All(char.IsLetterOrDigit))
             .GroupBy(w => w, StringComparer.Ordinal)
             .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .Take(count)
             .Select(g => g.Key);
 
-    private sealed record Row(string Model, string Mode, int Batch, double ReviewsPerSecond, double P50Ms, double P99Ms, int Batches, long AllocatedPerBatch)
+    private sealed record Row(string Model, string Mode, int Batch, double ReviewsPerSecond, double P50Ms, double P99Ms, int Batches, long AllocatedPerBatch, double CpuMicrosecondsPerReview)
     {
         public JsonObject ToJson() => new()
         {
@@ -207,6 +231,7 @@ internal static class SentimentBenchCommand
             ["p99Ms"] = Math.Round(P99Ms, 4),
             ["batches"] = Batches,
             ["allocatedBytesPerBatch"] = AllocatedPerBatch < 0 ? null : AllocatedPerBatch,
+            ["cpuMicrosecondsPerReview"] = Math.Round(CpuMicrosecondsPerReview, 2),
         };
     }
 }
