@@ -23,6 +23,15 @@ public sealed class CsvForestScorer
     /// <summary>Write JSON lines (<c>{"score":…,"attribution":[{"value":…,"direction":"HIGH"}]}</c>) instead of CSV.</summary>
     public bool Json { get; init; }
 
+    /// <summary>
+    /// Threads for scoring (groups of trees in parallel over blocks of points, with results identical to one
+    /// thread); ignored with <see cref="Attribution"/>. Default 1.
+    /// </summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Points scored per batch when not attributing.</summary>
+    private const int BlockSize = 4096;
+
     /// <summary>The forest after <see cref="Run"/>, for callers that want to save it.</summary>
     public RandomCutForest? Forest { get; private set; }
 
@@ -37,60 +46,91 @@ public sealed class CsvForestScorer
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Threads, 1);
         var reader = new LineReader(input);
         var writer = new OutputBuffer(output);
         double[] values = new double[16];
+        double[] block = [];
+        double[] scores = new double[BlockSize];
+        var pending = 0;
         long lineNumber = 0;
         long points = 0;
         RandomCutForest? forest = null;
-        while (reader.TryReadLine(out var line))
+        try
         {
-            lineNumber++;
-            var count = ParseLine(line, ref values, lineNumber);
-            if (count == 0)
+            while (reader.TryReadLine(out var line))
             {
-                continue;
-            }
-            if (forest is null)
-            {
-                forest = new RandomCutForest(Options with { Dimensions = count });
-                Forest = forest;
-            }
-            else if (count != forest.Options.Dimensions)
-            {
-                throw new InvalidDataException(
-                    $"Line {lineNumber} has {count} value(s) but the first point had {forest.Options.Dimensions}.");
-            }
-            var point = values.AsSpan(0, count);
-            if (Attribution)
-            {
-                var attribution = forest.Attribute(point);
-                forest.Update(point);
-                WriteAttribution(ref writer, attribution);
-            }
-            else
-            {
-                var score = forest.ScoreAndUpdate(point);
-                if (Json)
+                lineNumber++;
+                var count = ParseLine(line, ref values, lineNumber);
+                if (count == 0)
                 {
-                    writer.WriteAscii("{\"score\":");
-                    writer.WriteNumber(score);
-                    writer.WriteAscii("}\n");
+                    continue;
+                }
+                if (forest is null)
+                {
+                    forest = new RandomCutForest(Options with { Dimensions = count });
+                    Forest = forest;
+                    block = new double[BlockSize * count];
+                }
+                else if (count != forest.Options.Dimensions)
+                {
+                    throw new InvalidDataException(
+                        $"Line {lineNumber} has {count} value(s) but the first point had {forest.Options.Dimensions}.");
+                }
+                var point = values.AsSpan(0, count);
+                if (Attribution)
+                {
+                    var attribution = forest.Attribute(point);
+                    forest.Update(point);
+                    WriteAttribution(ref writer, attribution);
                 }
                 else
                 {
-                    writer.WriteNumber(score);
-                    writer.WriteByte((byte)'\n');
+                    point.CopyTo(block.AsSpan(pending * count));
+                    if (++pending == BlockSize)
+                    {
+                        ScoreBlock(forest, block, scores, ref pending, ref writer);
+                    }
                 }
+                points++;
             }
-            points++;
         }
-        writer.Flush();
+        finally
+        {
+            // Points before a bad line are still scored and written, as a line-at-a-time run would have.
+            if (forest is not null && pending > 0)
+            {
+                ScoreBlock(forest, block, scores, ref pending, ref writer);
+            }
+            writer.Flush();
+        }
         if (points == 0)
         {
             throw new InvalidDataException("The input has no points (it is empty or holds only blank lines).");
         }
         return points;
+    }
+
+    private void ScoreBlock(RandomCutForest forest, double[] block, double[] scores, ref int pending, ref OutputBuffer writer)
+    {
+        var dims = forest.Options.Dimensions;
+        var count = pending;
+        pending = 0;
+        forest.ScoreAndUpdate(block.AsSpan(0, count * dims), scores, Threads);
+        for (var i = 0; i < count; i++)
+        {
+            if (Json)
+            {
+                writer.WriteAscii("{\"score\":");
+                writer.WriteNumber(scores[i]);
+                writer.WriteAscii("}\n");
+            }
+            else
+            {
+                writer.WriteNumber(scores[i]);
+                writer.WriteByte((byte)'\n');
+            }
+        }
     }
 
     private void WriteAttribution(ref OutputBuffer writer, AnomalyAttribution attribution)
@@ -137,12 +177,14 @@ public sealed class CsvForestScorer
             var comma = line.IndexOf((byte)',');
             var field = (comma < 0 ? line : line[..comma]).Trim((byte)' ');
             if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
-                || !double.IsFinite(value))
+                || !double.IsFinite(value) || Math.Abs(value) > float.MaxValue)
             {
                 var text = Encoding.UTF8.GetString(field);
-                throw new InvalidDataException(double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
-                    ? $"Line {lineNumber}, column {count + 1}: '{text}' is not finite; points must be finite numbers."
-                    : $"Line {lineNumber}, column {count + 1}: '{text}' is not a number.");
+                throw new InvalidDataException(!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out var parsed)
+                    ? $"Line {lineNumber}, column {count + 1}: '{text}' is not a number."
+                    : double.IsFinite(parsed)
+                        ? $"Line {lineNumber}, column {count + 1}: '{text}' is outside the single-precision range the forest stores."
+                        : $"Line {lineNumber}, column {count + 1}: '{text}' is not finite; points must be finite numbers.");
             }
             if (count == values.Length)
             {

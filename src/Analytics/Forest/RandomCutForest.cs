@@ -167,26 +167,38 @@ public sealed partial class RandomCutForest
             }
         }
 
+        var (sequence, decay) = NextSequence();
+        ReadOnlySpan<float> query = _query;
+        for (var t = 0; t < _trees.Length; t++)
+        {
+            InsertInto(t, query, sequence, _reference, decay);
+        }
+    }
+
+    /// <summary>Takes the next sequence index and its decay factor exp(lambda·(sequence − reference)).</summary>
+    private (long Sequence, double Decay) NextSequence()
+    {
         var sequence = _inserted++;
         // Sampler weights are compared through exp(lambda·(sequence - reference)); rebasing keeps it finite.
         if (_timeDecay * (sequence - _reference) > 16)
         {
             _reference = sequence;
         }
-        var decay = Math.Exp(_timeDecay * (sequence - _reference));
-        ReadOnlySpan<float> query = _query;
-        for (var t = 0; t < _trees.Length; t++)
+        return (sequence, Math.Exp(_timeDecay * (sequence - _reference)));
+    }
+
+    /// <summary>Offers a shingled point to tree <paramref name="t"/>'s sampler and updates the tree if it is taken.</summary>
+    private void InsertInto(int t, ReadOnlySpan<float> query, long sequence, long reference, double decay)
+    {
+        var sampler = _samplers[t];
+        if (sampler.Accept(sequence, reference, decay, ref _random[t]))
         {
-            var sampler = _samplers[t];
-            if (sampler.Accept(sequence, _reference, decay, ref _random[t]))
+            var tree = _trees[t];
+            if (sampler.EvictedLeaf >= 0)
             {
-                var tree = _trees[t];
-                if (sampler.EvictedLeaf >= 0)
-                {
-                    tree.Delete(sampler.EvictedLeaf);
-                }
-                sampler.Add(tree.Insert(query, ref _random[t]));
+                tree.Delete(sampler.EvictedLeaf);
             }
+            sampler.Add(tree.Insert(query, ref _random[t]));
         }
     }
 

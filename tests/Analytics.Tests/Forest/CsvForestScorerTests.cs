@@ -31,6 +31,7 @@ public sealed class CsvForestScorerTests
     [InlineData("1,2\n3\n", "Line 2 has 1 value(s) but the first point had 2")]
     [InlineData("1,2\n3,4,5\n", "Line 2 has 3 value(s)")]
     [InlineData("1,,2\n", "Line 1, column 2: '' is not a number")]
+    [InlineData("1\n1e300\n", "Line 2, column 1: '1e300' is outside the single-precision range")]
     public void Run_BadLine_ThrowsNamingLineAndProblem(string input, string expected)
     {
         var ex = Assert.Throws<InvalidDataException>(() => Run(input));
@@ -43,7 +44,7 @@ public sealed class CsvForestScorerTests
         var data = RandomCutForestTests.Sine(300, 2);
         var csv = string.Join("\r\n", data.Select(r => string.Join(",", r.Select(v => v.ToString("R", CultureInfo.InvariantCulture)))));
         var options = new RandomCutForestOptions { NumberOfTrees = 20, SampleSize = 32 };
-        var (points, output) = Run(csv, new CsvForestScorer { Options = options });
+        var (points, output) = Run(csv, new CsvForestScorer { Options = options, Threads = 2 });
         Assert.Equal(300, points);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(300, lines.Length);
@@ -53,6 +54,15 @@ public sealed class CsvForestScorerTests
         {
             Assert.Equal(forest.ScoreAndUpdate(data[i]).ToString("F6", CultureInfo.InvariantCulture), lines[i]);
         }
+    }
+
+    [Fact]
+    public void Run_BadLineAfterGoodOnes_WritesTheGoodScoresThenThrows()
+    {
+        var scorer = new CsvForestScorer { Options = new RandomCutForestOptions { NumberOfTrees = 4, SampleSize = 8, OutputAfter = 1 }, Threads = 2 };
+        using var output = new MemoryStream();
+        Assert.Throws<InvalidDataException>(() => scorer.Run(new MemoryStream("1\n2\n3\nx\n"u8.ToArray()), output));
+        Assert.Equal(3, Encoding.UTF8.GetString(output.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]

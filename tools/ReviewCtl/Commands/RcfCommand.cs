@@ -10,10 +10,11 @@ internal static class RcfCommand
 {
     public const string Usage = """
         usage: reviewctl rcf [FILE] [--trees N] [--sample-size N] [--time-decay LAMBDA] [--shingle-size N]
-                             [--output-after N] [--seed N] [--attribution] [--json]
+                             [--output-after N] [--seed N] [--threads N] [--attribution] [--json]
           Reads comma-separated points (one per line, same column count on every line) from FILE or stdin and
           prints one anomaly score per line. --attribution adds, per column, the attribution and its direction
           (score,a0,HIGH,a1,LOW,...). --time-decay is the decay rate lambda (default 1e-5 = 1/100000 records).
+          --threads (default: all processors) scores groups of trees in parallel; output is identical for any N.
         """;
 
     public static Task<int> RunAsync(string[] args)
@@ -35,7 +36,12 @@ internal static class RcfCommand
             OutputAfter = outputAfter < 0 ? null : outputAfter,
             Seed = cl.Long("seed", defaults.Seed),
         };
-        var scorer = new CsvForestScorer { Options = options, Attribution = cl.Flag("attribution"), Json = cl.Json };
+        var threads = cl.Int("threads", Environment.ProcessorCount);
+        if (threads < 1)
+        {
+            throw new CommandLineException("--threads must be at least 1");
+        }
+        var scorer = new CsvForestScorer { Options = options, Attribution = cl.Flag("attribution"), Json = cl.Json, Threads = threads };
         cl.RejectUnknownOptions();
         if (cl.Positionals.Count > 1)
         {

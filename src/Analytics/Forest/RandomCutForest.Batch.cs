@@ -1,0 +1,126 @@
+using System.Runtime.CompilerServices;
+
+namespace ReviewOrleans.Analytics.Forest;
+
+public sealed partial class RandomCutForest
+{
+    /// <summary>
+    /// Scores then adds each record of <paramref name="points"/> (<see cref="RandomCutForestOptions.Dimensions"/>
+    /// values per record, in stream order), writing one score per record to <paramref name="scores"/>. The results,
+    /// and the forest afterwards, are bit-for-bit those of calling <see cref="ScoreAndUpdate(ReadOnlySpan{double})"/>
+    /// for each record: trees never interact, so groups of trees can run the whole batch on separate threads, and
+    /// every score is summed chunk by chunk in the same order as in the one-record path.
+    /// </summary>
+    /// <param name="maxDegreeOfParallelism">Threads to use; 1 runs on the caller's thread.</param>
+    /// <exception cref="ArgumentException">
+    /// The length is not a multiple of Dimensions, <paramref name="scores"/> is too short, or a value is NaN,
+    /// infinite or beyond single precision (nothing is added then).
+    /// </exception>
+    public void ScoreAndUpdate(ReadOnlySpan<double> points, Span<double> scores, int maxDegreeOfParallelism = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, 1);
+        if (points.Length % _dims != 0)
+        {
+            throw new ArgumentException(
+                $"The batch has {points.Length} values, which is not a whole number of records of Dimensions = {_dims}.", nameof(points));
+        }
+        var count = points.Length / _dims;
+        if (scores.Length < count)
+        {
+            throw new ArgumentException($"The batch has {count} records but only {scores.Length} score slots.", nameof(scores));
+        }
+        for (var i = 0; i < count; i++)
+        {
+            try
+            {
+                Check(points.Slice(i * _dims, _dims));
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException($"Record {i} of the batch: {ex.Message}", nameof(points), ex);
+            }
+        }
+        if (count == 0)
+        {
+            return;
+        }
+
+        // Sequential part: the stream-level state each record sees (shingle, warm-up, sequence index).
+        var queries = new float[count * _treeDims];
+        var warm = new bool[count];
+        var sequence = new long[count];
+        var reference = new long[count];
+        var decay = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            BuildQuery(points.Slice(i * _dims, _dims));
+            _query.CopyTo(queries, i * _treeDims);
+            warm[i] = IsWarm && _inserted > 0;
+            sequence[i] = -1;
+            PointsSeen++;
+            Array.Copy(_query, _shingle, _treeDims);
+            if (_shingleFill < _shingleSize)
+            {
+                _shingleFill++;
+                if (_shingleFill < _shingleSize)
+                {
+                    continue;
+                }
+            }
+            (sequence[i], decay[i]) = NextSequence();
+            reference[i] = _reference;
+        }
+
+        // Per chunk of trees: the whole batch, score before update, as the one-record path does per record.
+        var chunks = RandomCutTree.ChunkCount(_trees.Length);
+        var chunkSums = new double[count * chunks];
+        var work = new ChunkWork(this, queries, warm, sequence, reference, decay, chunkSums, count, chunks);
+        if (maxDegreeOfParallelism == 1 || chunks == 1)
+        {
+            for (var c = 0; c < chunks; c++)
+            {
+                work.Run(c);
+            }
+        }
+        else
+        {
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, work.Run);
+        }
+
+        for (var i = 0; i < count; i++)
+        {
+            double sum = 0;
+            for (var c = 0; c < chunks; c++)
+            {
+                sum += chunkSums[i * chunks + c];
+            }
+            scores[i] = warm[i] ? sum / _trees.Length : 0;
+        }
+    }
+
+    private sealed class ChunkWork(RandomCutForest forest, float[] queries, bool[] warm, long[] sequence, long[] reference,
+        double[] decay, double[] chunkSums, int count, int chunks)
+    {
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
+        public void Run(int chunk)
+        {
+            var treeDims = forest._treeDims;
+            var (first, trees) = RandomCutTree.Chunk(forest._trees.Length, chunk);
+            for (var i = 0; i < count; i++)
+            {
+                ReadOnlySpan<float> query = queries.AsSpan(i * treeDims, treeDims);
+                if (warm[i])
+                {
+                    chunkSums[i * chunks + chunk] = RandomCutTree.ScoreChunk(forest._trees, chunk, query);
+                }
+                if (sequence[i] >= 0)
+                {
+                    for (var t = first; t < first + trees; t++)
+                    {
+                        forest.InsertInto(t, query, sequence[i], reference[i], decay[i]);
+                    }
+                }
+            }
+        }
+    }
+}

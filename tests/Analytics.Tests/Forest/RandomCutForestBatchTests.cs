@@ -1,0 +1,48 @@
+using ReviewOrleans.Analytics.Forest;
+
+namespace ReviewOrleans.Analytics.Tests.Forest;
+
+public sealed class RandomCutForestBatchTests
+{
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(1, 1, 3)]
+    [InlineData(2, 3, 4)]
+    [InlineData(4, 1, 2)]
+    public void ScoreAndUpdate_Batches_BitIdenticalToOneRecordAtATime(int dims, int shingle, int threads)
+    {
+        // 30 trees = 7 chunks of four plus 2 single trees, so both chunk kinds are exercised.
+        var options = new RandomCutForestOptions { Dimensions = dims, ShingleSize = shingle, NumberOfTrees = 30, SampleSize = 32, OutputAfter = 5 };
+        var data = RandomCutForestTests.Sine(900, dims);
+        var single = new RandomCutForest(options);
+        var batched = new RandomCutForest(options);
+        var expected = data.Select(p => single.ScoreAndUpdate(p)).ToArray();
+
+        var actual = new List<double>();
+        foreach (var size in new[] { 1, 7, 100, 300, 492 })
+        {
+            var start = actual.Count;
+            var flat = data.Skip(start).Take(size).SelectMany(p => p).ToArray();
+            var scores = new double[size];
+            batched.ScoreAndUpdate(flat, scores, threads);
+            actual.AddRange(scores);
+        }
+        Assert.Equal(expected, actual);
+        Assert.Equal(single.ToBytes(), batched.ToBytes());
+        Assert.Equal(single.PointsSeen, batched.PointsSeen);
+    }
+
+    [Fact]
+    public void ScoreAndUpdate_BatchWithBadRecord_ThrowsNamingItAndAddsNothing()
+    {
+        var forest = new RandomCutForest(new RandomCutForestOptions { Dimensions = 2, NumberOfTrees = 8, SampleSize = 16 });
+        var before = forest.ToBytes();
+        var ex = Assert.Throws<ArgumentException>(() => forest.ScoreAndUpdate([1, 2, 3, double.NaN], new double[2]));
+        Assert.Contains("Record 1", ex.Message);
+        Assert.Contains("NaN", ex.Message);
+        Assert.Equal(before, forest.ToBytes());
+        Assert.Throws<ArgumentException>(() => forest.ScoreAndUpdate([1, 2, 3], new double[2]));
+        Assert.Throws<ArgumentException>(() => forest.ScoreAndUpdate([1, 2, 3, 4], new double[1]));
+        Assert.Throws<ArgumentOutOfRangeException>(() => forest.ScoreAndUpdate([1, 2], new double[1], 0));
+    }
+}
