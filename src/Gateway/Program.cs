@@ -24,7 +24,18 @@ builder.UseOrleansClient(client =>
         o.ClusterId = config.GetValue("Cluster:ClusterId", "revieworleans")!;
         o.ServiceId = config.GetValue("Cluster:ServiceId", "revieworleans")!;
     });
-    client.AddMemoryStreams(StreamNames.Provider);
+    if (config.GetValue("Streams:Provider", "memory")!.Equals("eventhubs", StringComparison.OrdinalIgnoreCase))
+    {
+        client.AddEventHubStreams(StreamNames.Provider, (IClusterClientEventHubStreamConfigurator streams) =>
+            streams.ConfigureEventHub(b => b.Configure(o => o.ConfigureEventHubConnection(
+                config["Streams:EventHubs:ConnectionString"] ?? throw new InvalidOperationException("Streams:EventHubs:ConnectionString is required with the 'eventhubs' provider"),
+                config["Streams:EventHubs:EventHubName"] ?? throw new InvalidOperationException("Streams:EventHubs:EventHubName is required with the 'eventhubs' provider"),
+                config.GetValue("Streams:EventHubs:ConsumerGroup", "$Default")!))));
+    }
+    else
+    {
+        client.AddMemoryStreams(StreamNames.Provider);
+    }
 });
 
 builder.Services.AddReviewGateway(config);

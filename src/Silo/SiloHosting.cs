@@ -21,21 +21,50 @@ public static class SiloHosting
         var services = silo.Services;
         services.AddOptions<PipelineOptions>()
             .Bind(config.GetSection(PipelineOptions.SectionName))
-            .Validate(o => { o.Validate(); return true; })
             .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PipelineOptions>, PipelineOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ISentimentScorer>(_ => LoadScorer(config));
 
         silo.AddMemoryGrainStorage("PubSubStore");
-        silo.AddMemoryStreams(StreamNames.Provider, streams =>
-        {
-            streams.ConfigurePartitioning(config.GetValue("Streams:Queues", 8));
-            streams.ConfigurePullingAgent(o => o.Configure(a =>
-                a.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(config.GetValue("Streams:PollMilliseconds", 10))));
-        });
+        AddStreams(silo, config);
 
         AddGrainStorage(silo, config);
         return silo;
+    }
+
+    private static void AddStreams(ISiloBuilder silo, IConfiguration config)
+    {
+        var provider = config.GetValue("Streams:Provider", "memory")!.ToLowerInvariant();
+        switch (provider)
+        {
+            case "memory":
+                silo.AddMemoryStreams(StreamNames.Provider, streams =>
+                {
+                    streams.ConfigurePartitioning(config.GetValue("Streams:Queues", 8));
+                    streams.ConfigurePullingAgent(o => o.Configure(a =>
+                        a.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(config.GetValue("Streams:PollMilliseconds", 10))));
+                });
+                break;
+            case "eventhubs":
+                // Durable, replayable streams: Azure Event Hubs for the records, an Azure Table for the checkpoints.
+                silo.AddEventHubStreams(StreamNames.Provider, (ISiloEventHubStreamConfigurator streams) =>
+                {
+                    streams.ConfigureEventHub(b => b.Configure(o => o.ConfigureEventHubConnection(
+                        Required(config, "Streams:EventHubs:ConnectionString", provider),
+                        Required(config, "Streams:EventHubs:EventHubName", provider),
+                        config.GetValue("Streams:EventHubs:ConsumerGroup", "$Default")!)));
+                    streams.UseAzureTableCheckpointer(b => b.Configure(o =>
+                    {
+                        o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(Required(config, "Streams:EventHubs:CheckpointConnectionString", provider));
+                        o.PersistInterval = TimeSpan.FromSeconds(config.GetValue("Streams:EventHubs:CheckpointSeconds", 10));
+                    }));
+                });
+                break;
+            default:
+                throw new OptionsValidationException("Streams:Provider", typeof(string),
+                    [$"Streams:Provider '{provider}' is not one of: memory, eventhubs"]);
+        }
     }
 
     private static ISentimentScorer LoadScorer(IConfiguration config)
@@ -73,8 +102,8 @@ public static class SiloHosting
                 silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
                     options.Configure<IServiceProvider>((o, sp) =>
                     {
-                        o.Invariant = Required(config, "Storage:Invariant");
-                        o.ConnectionString = Required(config, "Storage:ConnectionString");
+                        o.Invariant = Required(config, "Storage:Invariant", provider);
+                        o.ConnectionString = Required(config, "Storage:ConnectionString", provider);
                         o.GrainStorageSerializer = VersionTolerantSerializer(sp);
                     }));
                 break;
@@ -94,8 +123,25 @@ public static class SiloHosting
     private static IGrainStorageSerializer VersionTolerantSerializer(IServiceProvider services) =>
         new OrleansGrainStorageSerializer(services.GetRequiredService<Orleans.Serialization.Serializer>());
 
-    private static string Required(IConfiguration config, string key) =>
+    private static string Required(IConfiguration config, string key, string provider) =>
         config.GetValue<string>(key) is { Length: > 0 } value
             ? value
-            : throw new OptionsValidationException(key, typeof(string), [$"{key} is required when Storage:Provider is adonet"]);
+            : throw new OptionsValidationException(key, typeof(string), [$"{key} is required with the '{provider}' provider"]);
+}
+
+/// <summary>Reports an invalid pipeline setting at start as an options failure naming the setting.</summary>
+internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PipelineOptions options)
+    {
+        try
+        {
+            options.Validate();
+            return ValidateOptionsResult.Success;
+        }
+        catch (ArgumentException ex)
+        {
+            return ValidateOptionsResult.Fail(ex.Message);
+        }
+    }
 }

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+using ReviewOrleans.Silo;
+
+namespace ReviewOrleans.Platform.Tests;
+
+public sealed class SiloConfigurationTests
+{
+    [Theory]
+    [InlineData("--Streams:Provider=kafka", "Streams:Provider")]
+    [InlineData("--Storage:Provider=mongo", "Storage:Provider")]
+    [InlineData("--Storage:Provider=adonet", "Storage:Invariant")]
+    [InlineData("--Streams:Provider=eventhubs", "Streams:EventHubs:ConnectionString")]
+    public async Task Start_InvalidProviderSetting_FailsNamingTheSetting(string argument, string setting)
+    {
+        var directory = Directory.CreateTempSubdirectory("revieworleans-config-").FullName;
+        try
+        {
+            var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                await using var app = SiloApp.Create([argument, "--Dashboard:Enabled=false", $"--Storage:SqlitePath={Path.Combine(directory, "x.db")}"]);
+                await app.StartAsync();
+            });
+            Assert.Contains(setting, ex.ToString());
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Start_ProcessingTimeLatenessNotAboveFlushInterval_FailsNamingAllowedLateness()
+    {
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = SiloApp.Create(["--Storage:Provider=memory", "--Dashboard:Enabled=false",
+                "--Pipeline:AllowedLateness=00:00:00.100", "--Pipeline:FlushInterval=00:00:00.250",
+                $"--Gateway:GrpcPort={SiloProcess.FreePort()}", $"--Gateway:HttpPort={SiloProcess.FreePort()}",
+                $"--Cluster:SiloPort={SiloProcess.FreePort()}", $"--Cluster:GatewayPort={SiloProcess.FreePort()}"]);
+            await app.StartAsync();
+            await app.StopAsync();
+        });
+        Assert.IsType<OptionsValidationException>(ex.GetBaseException(), exactMatch: false);
+        Assert.Contains("AllowedLateness", ex.GetBaseException().Message);
+    }
+}
