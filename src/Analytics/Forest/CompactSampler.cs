@@ -18,6 +18,7 @@ internal sealed class CompactSampler
     private readonly int[] _leaf;
     private readonly double _timeDecay;
     private int _size;
+    private double _pendingWeight; // weight of the point accepted last, until Add gives it a leaf
 
     // exp(maxWeight + lambda·referenceSequence), cached so that rejecting a point (the common case once the sample
     // is full) costs one multiply instead of two logarithms.
@@ -38,8 +39,6 @@ internal sealed class CompactSampler
 
     /// <summary>Tree leaf evicted by the last accepted point, or -1.</summary>
     public int EvictedLeaf { get; private set; } = -1;
-
-    private double _pendingWeight;
 
     /// <summary>
     /// Decides whether the point with sequence index <paramref name="sequence"/> enters the sample. On true the

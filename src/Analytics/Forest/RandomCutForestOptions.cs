@@ -69,6 +69,14 @@ public sealed record RandomCutForestOptions
         {
             throw new ArgumentException($"Dimensions × ShingleSize must be at most 10000 (was {(long)Dimensions * ShingleSize}).", nameof(ShingleSize));
         }
+        // Node records of all trees share one array: (SampleSize − 1) · (4 + 2·TreeDimensions, rounded up to a power
+        // of two) words per tree.
+        if ((long)NumberOfTrees * SampleSize * (4 + 4L * TreeDimensions) > int.MaxValue)
+        {
+            throw new ArgumentException(
+                $"NumberOfTrees × SampleSize × dimensions is too large for one forest ({NumberOfTrees} trees of {SampleSize} points with {TreeDimensions} values).",
+                nameof(NumberOfTrees));
+        }
         if (OutputAfter is < 0)
         {
             throw new ArgumentException($"OutputAfter must not be negative (was {OutputAfter}).", nameof(OutputAfter));

@@ -423,17 +423,6 @@ internal sealed partial class RandomCutTree
         return n;
     }
 
-    /// <summary>Depth (root = 0) of the leaf <paramref name="point"/> falls into; for diagnostics and tests.</summary>
-    internal int LeafDepth(ReadOnlySpan<float> point, Span<int> path)
-    {
-        if (_root == Null)
-        {
-            return -1;
-        }
-        Descend(point, path, out var depth);
-        return depth;
-    }
-
     /// <summary>
     /// The Java core's standard anomaly score for one tree (<c>AnomalyScoreVisitor</c> over
     /// <c>AbstractScalarScoreVisitor</c>, scoring functions from <c>CommonUtils</c>): at the leaf, a point equal to
