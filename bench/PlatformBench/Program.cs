@@ -19,7 +19,7 @@ using ReviewOrleans.Synthetic;
 
 // End-to-end benchmark: reviews through the gRPC gateway, the "reviews" stream, scoring and window emission, side
 // by side with a bare single-threaded loop doing the same parse, score and aggregate work (the ceiling).
-// Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--concurrency C] [--half-load-seconds S]
+// Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--concurrency C] [--half-load-seconds S] [--trees T]
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build");
 
@@ -27,9 +27,10 @@ var batches = Batches(seed: 1, options.Reviews, options.Batch);
 var modelPath = DefaultSentimentModel.FindPath();
 
 // 1. The ceiling: one thread, no Orleans, no network.
-var bare = BareLoop.Run(batches, modelPath, options.Partitions, withForest: true);
-var bareNoForest = BareLoop.Run(batches, modelPath, options.Partitions, withForest: false);
-Console.WriteLine($"bare loop, parse+validate+dedup+score+windows+distinct+RCF: {bare:N0} reviews/s");
+var trees = options.Trees ?? new PipelineOptions().EffectiveAnomalyTrees;
+var bare = BareLoop.Run(batches, modelPath, options.Partitions, trees);
+var bareNoForest = BareLoop.Run(batches, modelPath, options.Partitions, trees: 0);
+Console.WriteLine($"bare loop, parse+validate+dedup+score+windows+distinct+RCF ({trees} trees): {bare:N0} reviews/s");
 Console.WriteLine($"bare loop, same without RCF:                            {bareNoForest:N0} reviews/s");
 
 // 2. The platform: the silo as Program runs it (SQLite state, memory streams, co-hosted gateway), no dashboard.
@@ -39,7 +40,7 @@ var app = SiloApp.Create([
     $"--Gateway:GrpcPort={grpcPort}", $"--Gateway:HttpPort={FreePort()}", $"--Cluster:SiloPort={FreePort()}",
     $"--Cluster:GatewayPort={FreePort()}", $"--Storage:SqlitePath={Path.Combine(directory, "bench.db")}",
     "--Dashboard:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ReviewOrleans=Warning",
-    $"--Pipeline:Partitions={options.Partitions}"]);
+    $"--Pipeline:Partitions={options.Partitions}", $"--Pipeline:AnomalyTrees={trees}"]);
 await app.StartAsync();
 var cluster = app.Services.GetRequiredService<IClusterClient>();
 using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
@@ -182,7 +183,7 @@ static int FreePort()
     return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
-internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int Partitions)
+internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int Partitions, int? Trees)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -191,19 +192,23 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
             var i = Array.IndexOf(args, "--" + name);
             return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
         }
-        return new BenchOptions(Get("reviews", 200_000), Get("batch", 500), Get("concurrency", 4), Get("half-load-seconds", 10), Get("partitions", 16));
+        var trees = Get("trees", 0);
+        return new BenchOptions(Get("reviews", 200_000), Get("batch", 500), Get("concurrency", 4), Get("half-load-seconds", 10), Get("partitions", 16),
+            trees > 0 ? trees : null);
     }
 }
 
 /// <summary>The pipeline's per-review work in one thread, without Orleans or the network.</summary>
 internal static class BareLoop
 {
-    public static double Run(List<PutReviewsRequest> batches, string modelPath, int partitions, bool withForest)
+    /// <param name="trees">Trees per partition forest; 0 leaves the forest out.</param>
+    public static double Run(List<PutReviewsRequest> batches, string modelPath, int partitions, int trees)
     {
+        var withForest = trees > 0;
         using var scorer = SentimentScorerFactory.Load(modelPath);
         var features = new AnomalyFeatures(AnomalyFeatures.DefaultProfile, []);
         var forests = withForest
-            ? Enumerable.Range(0, partitions).Select(p => new RandomCutForest(new RandomCutForestOptions { Dimensions = 5, Seed = 42 + p })).ToArray()
+            ? Enumerable.Range(0, partitions).Select(p => new RandomCutForest(new RandomCutForestOptions { Dimensions = 5, NumberOfTrees = trees, Seed = 42 + p })).ToArray()
             : [];
         var windows = new Dictionary<string, TumblingWindowAggregator>();
         var distinct = new DistinctCounter();

@@ -55,7 +55,7 @@ public sealed partial class AnomalyGrain(
             _forest = new RandomCutForest(new RandomCutForestOptions
             {
                 Dimensions = _featureNames.Count,
-                NumberOfTrees = _options.AnomalyTrees,
+                NumberOfTrees = _options.EffectiveAnomalyTrees,
                 SampleSize = _options.AnomalySampleSize,
                 ShingleSize = _options.AnomalyShingleSize,
                 TimeDecay = _options.AnomalyTimeDecay,

@@ -54,7 +54,15 @@ public sealed class PipelineOptions
     /// <summary>Anomaly feature profile: "default" (schema and values) or "kda" (star rating alone, like the reference).</summary>
     public string AnomalyProfile { get; set; } = AnomalyFeatures.DefaultProfile;
 
-    public int AnomalyTrees { get; set; } = 100;
+    /// <summary>
+    /// Trees per forest; null means the profile's default: 100 for "kda" (KDA's RANDOM_CUT_FOREST default) and 50 for
+    /// "default" (the AWS random-cut-forest library's own default since 3.0). Each tree costs about the same, and the
+    /// forest is the pipeline's most expensive step per review.
+    /// </summary>
+    public int? AnomalyTrees { get; set; }
+
+    /// <summary>The tree count in force: <see cref="AnomalyTrees"/> or the profile's default.</summary>
+    public int EffectiveAnomalyTrees => AnomalyTrees ?? (AnomalyProfile == AnomalyFeatures.KdaProfile ? 100 : 50);
 
     public int AnomalySampleSize { get; set; } = 256;
 
@@ -85,6 +93,7 @@ public sealed class PipelineOptions
         Require(PriorityQueueCapacity >= 1, nameof(PriorityQueueCapacity), "must be at least 1");
         Require(DeadLetterCapacity >= 1, nameof(DeadLetterCapacity), "must be at least 1");
         Require(DistinctWindowsKept >= 1, nameof(DistinctWindowsKept), "must be at least 1");
+        Require(AnomalyTrees is null or >= 1 and <= 1_000, nameof(AnomalyTrees), "must be 1..1000");
         Require(AnomalyFeatures.IsKnownProfile(AnomalyProfile), nameof(AnomalyProfile), $"must be one of: {string.Join(", ", AnomalyFeatures.Profiles)}");
     }
 
