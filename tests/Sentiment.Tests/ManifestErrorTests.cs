@@ -54,11 +54,10 @@ public sealed class ManifestErrorTests : IDisposable
     {
         var g = new OnnxGraphWriter("wrong");
         g.Input("tokens", TensorProto.Types.DataType.Int64, "features");
-        g.Input(FastTextModel.BagsInput, TensorProto.Types.DataType.Int64, "features");
-        g.Input("weights", TensorProto.Types.DataType.Float, "batch");
+        g.Input(FastTextModel.BagsInput, TensorProto.Types.DataType.Int64, "features", 1);
+        g.Input("weights", TensorProto.Types.DataType.Float, "batch", 1);
         var logits = g.Initializer("c", new float[5], 1, 5);
-        var w = g.Node("Unsqueeze", ["weights", g.Initializer("axis", [1L], 1)]);
-        g.Node("Mul", [w, logits], FastTextModel.ProbabilitiesOutput);
+        g.Node("Mul", ["weights", logits], FastTextModel.ProbabilitiesOutput);
         g.Output(FastTextModel.ProbabilitiesOutput, TensorProto.Types.DataType.Float, "batch", 5);
         File.WriteAllBytes(Path.Combine(_dir, "model.onnx"), g.ToBytes("tests"));
         var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
@@ -81,8 +80,8 @@ public sealed class ManifestErrorTests : IDisposable
     {
         var g = new OnnxGraphWriter("three");
         g.Input(FastTextModel.IdsInput, TensorProto.Types.DataType.Int64, "features");
-        g.Input(FastTextModel.BagsInput, TensorProto.Types.DataType.Int64, "features");
-        g.Input(FastTextModel.WeightsInput, TensorProto.Types.DataType.Float, "batch");
+        g.Input(FastTextModel.BagsInput, TensorProto.Types.DataType.Int64, "features", 1);
+        g.Input(FastTextModel.WeightsInput, TensorProto.Types.DataType.Float, "batch", 1);
         var rows = g.Node("Gather", [g.Initializer("e", new float[64 * 3], 64, 3), FastTextModel.IdsInput]);
         g.Node("Softmax", [rows], FastTextModel.ProbabilitiesOutput);
         g.Output(FastTextModel.ProbabilitiesOutput, TensorProto.Types.DataType.Float, "batch", 3);

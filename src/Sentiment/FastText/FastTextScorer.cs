@@ -22,6 +22,16 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
         {
             _tokenizer = new HashedNgramTokenizer(HashedNgramOptions.FromJson(manifest.Tokenizer, manifest.ManifestPath));
             _outputNames = [manifest.OutputName];
+            foreach (var (name, rank) in new[] { (FastTextModel.IdsInput, 1), (FastTextModel.BagsInput, 2), (FastTextModel.WeightsInput, 2) })
+            {
+                var actual = Session.InputMetadata[name].Dimensions.Length;
+                if (actual != rank)
+                {
+                    throw new SentimentModelException(
+                        $"{manifest.ModelPath}: input '{name}' has rank {actual}; this scorer feeds ids [features], bags [features, 1] and weights [batch, 1] " +
+                        "(re-export the model with this version's reviewctl model train)");
+                }
+            }
             if (Session.ModelMetadata.CustomMetadataMap.TryGetValue(FastTextModel.BucketsMetadataKey, out var rows)
                 && rows != _tokenizer.Options.Buckets.ToString(CultureInfo.InvariantCulture))
             {
@@ -52,8 +62,8 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
         }
         var features = new long[] { total };
         using var ids = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Ids.AsMemory(0, total), features);
-        using var bags = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Bags.AsMemory(0, total), features);
-        using var weights = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Weights.AsMemory(0, count), [count]);
+        using var bags = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Bags.AsMemory(0, total), [total, 1]);
+        using var weights = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, buffers.Weights.AsMemory(0, count), [count, 1]);
         using var output = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance,
             buffers.Output.AsMemory(0, count * SentimentResult.StarCount), [count, SentimentResult.StarCount]);
         buffers.Inputs[0] = ids;

@@ -25,12 +25,20 @@ internal static class ModelCommand
             Console.WriteLine(Usage);
             return Task.FromResult(args.Length == 0 ? 2 : 0);
         }
-        return args[0] switch
+        try
         {
-            "train" => Task.FromResult(Train(new CommandLine(args[1..], "dev-only", "adagrad"))),
-            "eval" => Task.FromResult(Eval(new CommandLine(args[1..], "builtin", "no-lexicon", "categories"))),
-            _ => throw new CommandLineException($"unknown subcommand '{args[0]}'\n{Usage}"),
-        };
+            return args[0] switch
+            {
+                "train" => Task.FromResult(Train(new CommandLine(args[1..], "dev-only", "adagrad"))),
+                "eval" => Task.FromResult(Eval(new CommandLine(args[1..], "builtin", "no-lexicon", "categories"))),
+                _ => throw new CommandLineException($"unknown subcommand '{args[0]}'\n{Usage}"),
+            };
+        }
+        catch (SentimentModelException ex)
+        {
+            Console.Error.WriteLine($"reviewctl model {args[0]}: {ex.Message}");
+            return Task.FromResult(1);
+        }
     }
 
     private static string? FindData(CommandLine cl)

@@ -21,6 +21,19 @@ internal static class SentimentBenchCommand
 
     public static Task<int> RunAsync(string[] args)
     {
+        try
+        {
+            return Task.FromResult(Run(args));
+        }
+        catch (SentimentModelException ex)
+        {
+            Console.Error.WriteLine($"reviewctl bench sentiment: {ex.Message}");
+            return Task.FromResult(1);
+        }
+    }
+
+    private static int Run(string[] args)
+    {
         var cl = new CommandLine(args, "no-bert");
         var modelPath = cl.String("model");
         var seconds = cl.Double("seconds", 3);
@@ -73,7 +86,7 @@ internal static class SentimentBenchCommand
                 ["loadAverageAtEnd"] = LoadAverage(),
                 ["rows"] = new JsonArray([.. rows.Select(r => (JsonNode)r.ToJson())]),
             }.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
-            return Task.FromResult(0);
+            return 0;
         }
         Console.WriteLine();
         Console.WriteLine($"{"model",-11} {"mode",-22} {"batch",5} {"reviews/s",12} {"p50 ms",9} {"p99 ms",9} {"batches",8} {"alloc B/batch",14} {"CPU us/review",14}");
@@ -94,7 +107,7 @@ internal static class SentimentBenchCommand
                     $"batch {batch,3}, 1 thread: fast model is {fast.ReviewsPerSecond / bert.ReviewsPerSecond:N0}x the DistilBERT-sized model's reviews/s"));
             }
         }
-        return Task.FromResult(0);
+        return 0;
     }
 
     private static IEnumerable<Row> Measure(string name, string manifest, List<string> texts, double seconds, int cores, bool callersMode, TextWriter log)
