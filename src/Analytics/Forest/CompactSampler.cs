@@ -89,6 +89,7 @@ internal sealed class CompactSampler
     }
 
     /// <summary>Completes an accepted point with the tree leaf that now holds it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(int leaf)
     {
         var current = _size++;
@@ -120,6 +121,7 @@ internal sealed class CompactSampler
         return 1 - ((double)size / Capacity - InitialAcceptFraction) / (1 - InitialAcceptFraction);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void EvictMax()
     {
         _size--;

@@ -111,6 +111,7 @@ public sealed class CsvForestScorer
         return points;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ScoreBlock(RandomCutForest forest, double[] block, double[] scores, ref int pending, ref OutputBuffer writer)
     {
         var dims = forest.Options.Dimensions;
@@ -207,6 +208,7 @@ public sealed class CsvForestScorer
         private int _end;
         private bool _eof;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public bool TryReadLine(out ReadOnlySpan<byte> line)
         {
             while (true)
@@ -273,6 +275,7 @@ public sealed class CsvForestScorer
         }
 
         /// <summary>Six decimals, as the AWS reference files print scores.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void WriteNumber(double value)
         {
             if (_length + 64 > _buffer.Length)

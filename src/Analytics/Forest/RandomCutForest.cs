@@ -129,6 +129,7 @@ public sealed partial class RandomCutForest
         return new AnomalyAttribution(high, low);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double ScoreQuery()
     {
         if (!IsWarm || _inserted == 0)
@@ -140,6 +141,7 @@ public sealed partial class RandomCutForest
     }
 
     /// <summary>Fills the query buffer with the shingle this record completes (oldest record first).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void BuildQuery(ReadOnlySpan<double> point)
     {
         var tail = _treeDims - _dims;
@@ -176,6 +178,7 @@ public sealed partial class RandomCutForest
     }
 
     /// <summary>Takes the next sequence index and its decay factor exp(lambda·(sequence − reference)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (long Sequence, double Decay) NextSequence()
     {
         var sequence = _inserted++;
@@ -188,6 +191,7 @@ public sealed partial class RandomCutForest
     }
 
     /// <summary>Offers a shingled point to tree <paramref name="t"/>'s sampler and updates the tree if it is taken.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void InsertInto(int t, ReadOnlySpan<float> query, long sequence, long reference, double decay)
     {
         var sampler = _samplers[t];
@@ -202,6 +206,7 @@ public sealed partial class RandomCutForest
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Check(ReadOnlySpan<double> point)
     {
         if (point.Length != _dims)

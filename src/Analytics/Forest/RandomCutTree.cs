@@ -217,6 +217,7 @@ internal sealed partial class RandomCutTree
     /// A cut uniform over the summed side lengths of (box ∪ point), after the Java core's
     /// <c>RandomCutTree.randomCut</c>; the value lies in [min, max) of the chosen dimension.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private (int Dim, float Cut) RandomCut(double factor, ReadOnlySpan<float> point, ReadOnlySpan<float> min, ReadOnlySpan<float> max)
     {
         double range = 0;
@@ -252,6 +253,7 @@ internal sealed partial class RandomCutTree
         return (lastPositive, MathF.BitDecrement(top));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Split(int n, ReadOnlySpan<float> point, int dim, float cut, ReadOnlySpan<float> min, ReadOnlySpan<float> max)
     {
         var slot = AllocateLeaf(point);
@@ -352,6 +354,7 @@ internal sealed partial class RandomCutTree
     /// Recomputes a node's box from its children when the removed point touched its boundary. Returns false when
     /// the point lay strictly inside, in which case no box above it can change either.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool RebuildBoxIfOnBoundary(int n, ReadOnlySpan<float> removed)
     {
         var min = BoxMin(n);
@@ -430,6 +433,7 @@ internal sealed partial class RandomCutTree
     /// ancestor at depth k mixes in <c>1/(k + 1)</c> with the probability that a random cut of (box ∪ point)
     /// separates the point, stopping once the point lies inside a box. The sum is scaled by log2(1 + treeMass).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double Score(ReadOnlySpan<float> point)
     {
         if (_root == Null)
