@@ -80,7 +80,6 @@ internal sealed class HashedNgramTokenizer
     private const ulong NegationSalt = 0x6E65676174656421UL;
     private const ulong BigramMultiplier = 0x9E3779B97F4A7C15UL;
 
-    private const int MaxWordChars = 64;
     private const byte AsciiSymbol = 0;
     private const byte AsciiWord = 1;
     private const byte AsciiApostrophe = 2;
@@ -92,6 +91,9 @@ internal sealed class HashedNgramTokenizer
     private static readonly HashSet<ulong> NegationHashes =
         [.. new[] { "not", "no", "never", "n't", "cannot", "nothing", "nobody", "none", "nor", "neither", "without", "hardly", "nowhere", "barely" }
             .Select(static w => Hash(w))];
+
+    private static readonly ulong ContractionNt = Hash("n't");
+    private static readonly ulong[] ContractionSuffixes = [Hash("'s"), Hash("'re"), Hash("'ll"), Hash("'ve"), Hash("'m"), Hash("'d")];
 
     // One bit per value of a hash's top 6 bits: most tokens are ruled out without a set lookup.
     private static readonly ulong NegationFilter = NegationHashes.Aggregate(0UL, static (f, h) => f | (1UL << (int)(h >> 58)));
@@ -123,7 +125,6 @@ internal sealed class HashedNgramTokenizer
             throw new ArgumentException($"needs room for {MaxFeatures} features", nameof(features));
         }
         var state = new EmitState { Features = features };
-        Span<char> lowered = stackalloc char[MaxWordChars];
         var pos = 0;
         var lastSymbol = -1;
         while (pos < text.Length && state.Words < Options.MaxWords)
@@ -137,7 +138,7 @@ internal sealed class HashedNgramTokenizer
                 var kind = AsciiKinds[c];
                 if (kind == AsciiWord || (kind == AsciiApostrophe && NextIsLetter(text, pos + 1)))
                 {
-                    pos = ReadWord(text, pos, lowered, ref state);
+                    pos = ReadWord(text, pos, ref state);
                     lastSymbol = -1;
                     continue;
                 }
@@ -159,13 +160,13 @@ internal sealed class HashedNgramTokenizer
                 }
                 if (Rune.IsLetterOrDigit(rune))
                 {
-                    pos = ReadWord(text, pos, lowered, ref state);
+                    pos = ReadWord(text, pos, ref state);
                     lastSymbol = -1;
                     continue;
                 }
                 if (IsApostrophe(rune) && NextIsLetter(text, pos + length))
                 {
-                    pos = ReadWord(text, pos, lowered, ref state);
+                    pos = ReadWord(text, pos, ref state);
                     lastSymbol = -1;
                     continue;
                 }
@@ -204,11 +205,25 @@ internal sealed class HashedNgramTokenizer
         return h;
     }
 
-    /// <summary>Reads the word starting at <paramref name="start"/>, lowercases it into <paramref name="lowered"/>, emits it; returns its end.</summary>
-    private int ReadWord(ReadOnlySpan<char> text, int start, scoped Span<char> lowered, ref EmitState state)
+    /// <summary>
+    /// Reads the word starting at <paramref name="start"/>, hashing it while it scans, and emits it split the Penn
+    /// Treebank way: "don't" → "do" "n't"; "they're" → "they" "'re"; a leading quote that is not a contraction
+    /// suffix ("'cause", 'quoted') is dropped. Returns the word's end.
+    /// </summary>
+    /// <remarks>One pass: besides the running hash it keeps the hash before the last apostrophe, the hash before the
+    /// character preceding it (the stem of "n't") and the hash of the suffix from it, so no word is hashed twice.</remarks>
+    private int ReadWord(ReadOnlySpan<char> text, int start, ref EmitState state)
     {
         var pos = start;
         var n = 0;
+        var h = FnvOffset;
+        var hBeforeLast = FnvOffset; // hash of the word without its latest character
+        var lastChar = '\0';
+        var apostrophe = -1;
+        var hBeforeApostrophe = FnvOffset;
+        var hStemOfNt = FnvOffset;
+        var charBeforeApostrophe = '\0';
+        var hSuffix = FnvOffset;
         while (pos < text.Length)
         {
             var c = text[pos];
@@ -238,53 +253,50 @@ internal sealed class HashedNgramTokenizer
             }
             for (var i = 0; i < length; i++)
             {
-                if (n < lowered.Length)
+                var lower = Lower(text[pos + i]);
+                if (lower == '\'')
                 {
-                    lowered[n] = Lower(text[pos + i]);
+                    apostrophe = n;
+                    hBeforeApostrophe = h;
+                    hStemOfNt = hBeforeLast;
+                    charBeforeApostrophe = lastChar;
+                    hSuffix = FnvOffset;
                 }
+                hBeforeLast = h;
+                h = (h ^ lower) * FnvPrime;
+                hSuffix = (hSuffix ^ lower) * FnvPrime;
+                lastChar = lower;
                 n++;
             }
             pos += length;
         }
-        // Words longer than the buffer (no real word is) hash their first MaxWordChars characters.
-        EmitWord(lowered[..Math.Min(n, lowered.Length)], ref state);
+        if (n > 3 && apostrophe == n - 2 && lastChar == 't' && charBeforeApostrophe == 'n')
+        {
+            EmitToken(hStemOfNt, ref state);
+            EmitToken(ContractionNt, ref state);
+        }
+        else if (apostrophe > 0 && Array.IndexOf(ContractionSuffixes, hSuffix) >= 0)
+        {
+            EmitToken(hBeforeApostrophe, ref state);
+            EmitToken(hSuffix, ref state);
+        }
+        else if (apostrophe == 0 && Array.IndexOf(ContractionSuffixes, h) < 0 && h != ContractionNt)
+        {
+            EmitToken(Hash(text[(start + 1)..pos]), ref state);
+        }
+        else
+        {
+            EmitToken(h, ref state);
+        }
         return pos;
     }
 
-    /// <summary>Emits a lowercased word, split the Penn Treebank way: "don't" → "do" "n't"; "they're" → "they" "'re";
-    /// a leading quote that is not a contraction suffix ("'cause", 'quoted') is dropped.</summary>
-    private void EmitWord(scoped ReadOnlySpan<char> word, ref EmitState state)
+    private void EmitToken(ulong h, ref EmitState state)
     {
-        if (word.Length > 3 && word.EndsWith("n't", StringComparison.Ordinal))
-        {
-            EmitToken(word[..^3], ref state);
-            EmitToken(word[^3..], ref state);
-            return;
-        }
-        var apostrophe = word.LastIndexOf('\'');
-        if (apostrophe > 0 && IsContractionSuffix(word[apostrophe..]))
-        {
-            EmitToken(word[..apostrophe], ref state);
-            EmitToken(word[apostrophe..], ref state);
-            return;
-        }
-        if (apostrophe == 0 && !IsContractionSuffix(word) && !word.SequenceEqual("n't"))
-        {
-            word = word[1..];
-        }
-        EmitToken(word, ref state);
-    }
-
-    private static bool IsContractionSuffix(ReadOnlySpan<char> s) =>
-        s.SequenceEqual("'s") || s.SequenceEqual("'re") || s.SequenceEqual("'ll") || s.SequenceEqual("'ve") || s.SequenceEqual("'m") || s.SequenceEqual("'d");
-
-    private void EmitToken(scoped ReadOnlySpan<char> token, ref EmitState state)
-    {
-        if (token.IsEmpty || state.Words >= Options.MaxWords)
+        if (state.Words >= Options.MaxWords)
         {
             return;
         }
-        var h = HashLowered(token);
         Emit(h, ref state, negatable: true);
         if (Options.NegationScope > 0 && (NegationFilter & (1UL << (int)(h >> 58))) != 0 && NegationHashes.Contains(h))
         {
@@ -325,17 +337,6 @@ internal sealed class HashedNgramTokenizer
     /// <summary>Case folding used for hashing: invariant lowercase, and the typographic apostrophe as ASCII.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static char Lower(char c) => c < 128 ? (char)AsciiLower[c] : c == '\u2019' ? '\'' : char.ToLowerInvariant(c);
-
-    /// <summary>FNV-1a 64 (Fowler, Noll and Vo) over UTF-16 units that are already folded by <see cref="Lower"/>.</summary>
-    private static ulong HashLowered(ReadOnlySpan<char> token)
-    {
-        var h = FnvOffset;
-        foreach (var c in token)
-        {
-            h = (h ^ c) * FnvPrime;
-        }
-        return h;
-    }
 
     private static byte[] BuildAsciiKinds()
     {
