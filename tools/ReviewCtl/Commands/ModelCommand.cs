@@ -255,7 +255,16 @@ internal static class ModelCommand
         }
         foreach (var file in cl.Positionals)
         {
-            var (texts, skipped) = ModelReviewFiles.Read(file);
+            List<LabeledText> texts;
+            int skipped;
+            try
+            {
+                (texts, skipped) = LabeledReviewFile.Read(file);
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException)
+            {
+                throw new CommandLineException(ex.Message);
+            }
             if (skipped > 0)
             {
                 Console.Error.WriteLine($"{file}: skipped {skipped} rows without a 1–5 star_rating or text");

@@ -4,30 +4,35 @@ using System.Text;
 using System.Text.Json;
 using ReviewOrleans.Sentiment.Training;
 
-namespace ReviewOrleans.ReviewCtl.Commands;
+namespace ReviewOrleans.Sentiment.Evaluation;
 
 /// <summary>
-/// Reads labelled reviews for <c>reviewctl model eval</c>: the project's review JSONL (one object a line with
+/// Reads labelled reviews for evaluation (<c>reviewctl model eval FILE</c>): the project's review JSONL (one object a line with
 /// <c>star_rating</c>, <c>review_body</c>, optional <c>review_headline</c> and <c>product_category</c>) or the Amazon
 /// Customer Reviews TSV (header marketplace … review_date). Either may be gzip-compressed (.gz). Rows without a
 /// 1–5 star rating or without text are skipped and counted.
 /// </summary>
-internal static class ModelReviewFiles
+internal static class LabeledReviewFile
 {
     public static (List<LabeledText> Texts, int Skipped) Read(string path)
     {
         if (!File.Exists(path))
         {
-            throw new CommandLineException($"file not found: {path}");
+            throw new FileNotFoundException($"file not found: {path}", path);
         }
         using var stream = OpenMaybeGzip(path);
         using var reader = new StreamReader(stream, Encoding.UTF8);
+        return Read(reader, Path.GetFileName(path));
+    }
+
+    /// <summary>Reads JSONL or Amazon TSV (told apart by the first line) from <paramref name="reader"/>; <paramref name="name"/> labels the dataset.</summary>
+    public static (List<LabeledText> Texts, int Skipped) Read(TextReader reader, string name)
+    {
         var first = reader.ReadLine();
         if (first is null)
         {
             return ([], 0);
         }
-        var name = Path.GetFileName(path);
         return first.TrimStart().StartsWith('{') ? ReadJsonl(first, reader, name) : ReadTsv(first, reader, name);
     }
 
@@ -37,7 +42,7 @@ internal static class ModelReviewFiles
         return path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(file, CompressionMode.Decompress) : file;
     }
 
-    private static (List<LabeledText>, int) ReadJsonl(string first, StreamReader reader, string name)
+    private static (List<LabeledText>, int) ReadJsonl(string first, TextReader reader, string name)
     {
         var texts = new List<LabeledText>();
         var skipped = 0;
@@ -49,14 +54,20 @@ internal static class ModelReviewFiles
             {
                 continue;
             }
-            JsonElement root;
+            JsonDocument document;
             try
             {
-                root = JsonDocument.Parse(line).RootElement;
+                document = JsonDocument.Parse(line);
             }
             catch (JsonException ex)
             {
-                throw new CommandLineException($"{name}:{lineNumber}: not a JSON object ({ex.Message})");
+                throw new InvalidDataException($"{name}:{lineNumber}: not a JSON object ({ex.Message})", ex);
+            }
+            using var owned = document;
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw new InvalidDataException($"{name}:{lineNumber}: not a JSON object");
             }
             var stars = root.TryGetProperty("star_rating", out var s) ? ParseStars(s) : 0;
             var body = root.TryGetProperty("review_body", out var b) && b.ValueKind == JsonValueKind.String ? b.GetString()! : "";
@@ -67,12 +78,12 @@ internal static class ModelReviewFiles
         return (texts, skipped);
     }
 
-    private static (List<LabeledText>, int) ReadTsv(string header, StreamReader reader, string name)
+    private static (List<LabeledText>, int) ReadTsv(string header, TextReader reader, string name)
     {
         var columns = header.Split('\t');
         int Column(string column) => Array.IndexOf(columns, column) is var i and >= 0
             ? i
-            : throw new CommandLineException($"{name}: not review JSONL and the TSV header has no '{column}' column (expected the Amazon Customer Reviews header marketplace … review_date)");
+            : throw new InvalidDataException($"{name}: not review JSONL and the TSV header has no '{column}' column (expected the Amazon Customer Reviews header marketplace … review_date)");
         var starColumn = Column("star_rating");
         var bodyColumn = Column("review_body");
         var headlineColumn = Array.IndexOf(columns, "review_headline");
