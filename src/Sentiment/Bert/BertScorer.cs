@@ -90,7 +90,7 @@ internal sealed class BertScorer : OnnxSentimentScorer<BertScorer.BatchBuffers>
     }
 
     /// <summary>Arrays sized for the largest batch; token_type_ids stay zero (single-sequence classification).</summary>
-    internal sealed class BatchBuffers(int maxBatch, int maxTokens)
+    internal sealed class BatchBuffers(int maxBatch, int maxTokens) : IDisposable
     {
         public long[] Ids { get; } = new long[maxBatch * maxTokens];
         public long[] Mask { get; } = new long[maxBatch * maxTokens];
@@ -98,5 +98,7 @@ internal sealed class BertScorer : OnnxSentimentScorer<BertScorer.BatchBuffers>
         public IReadOnlyList<int>?[] Encoded { get; } = new IReadOnlyList<int>?[maxBatch];
         public float[] Output { get; } = new float[maxBatch * SentimentResult.StarCount];
         public RunOptions RunOptions { get; } = new();
+
+        public void Dispose() => RunOptions.Dispose();
     }
 }

@@ -75,7 +75,7 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
     }
 
     /// <summary>Arrays sized for the largest batch, reused across calls by one caller at a time.</summary>
-    internal sealed class BatchBuffers(int maxBatch, int maxFeatures)
+    internal sealed class BatchBuffers(int maxBatch, int maxFeatures) : IDisposable
     {
         public long[] Ids { get; } = new long[maxBatch * maxFeatures];
         public long[] Bags { get; } = new long[maxBatch * maxFeatures];
@@ -84,5 +84,7 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
         public OrtValue[] Inputs { get; } = new OrtValue[3];
         public OrtValue[] Outputs { get; } = new OrtValue[1];
         public RunOptions RunOptions { get; } = new();
+
+        public void Dispose() => RunOptions.Dispose();
     }
 }

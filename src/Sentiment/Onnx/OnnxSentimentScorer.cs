@@ -106,6 +106,13 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
         {
             _disposed = true;
             Session.Dispose();
+            lock (_pool)
+            {
+                while (_pool.Count > 0)
+                {
+                    (_pool.Pop() as IDisposable)?.Dispose(); // the RunOptions each buffer set holds is a native handle
+                }
+            }
             GC.SuppressFinalize(this);
         }
     }
