@@ -8,7 +8,8 @@ namespace ReviewOrleans.Grains;
 /// <summary>
 /// What a partition grain gathered since its last flush: per-(category, window) pre-aggregates, counts and distinct
 /// counters, anomaly observations, priority reviews, dead letters. <see cref="SendAsync"/> delivers each part and
-/// removes it once delivered, so a failed flush can be retried without counting anything twice.
+/// removes it once delivered, so after a failed flush <see cref="FoldInto"/> puts back only what was not delivered,
+/// and nothing is counted twice.
 /// </summary>
 internal sealed class PartitionBuffers(long windowSizeMs)
 {
@@ -78,6 +79,57 @@ internal sealed class PartitionBuffers(long windowSizeMs)
             Stage = "partition",
             Raw = DeadLetterRecord.ClipRaw(review.ReviewBody),
         });
+    }
+
+    /// <summary>
+    /// Moves what this (older) buffer still holds into <paramref name="newer"/>, ahead of the newer items, so that a
+    /// retried flush sends observations and queue entries in their original order.
+    /// </summary>
+    public void FoldInto(PartitionBuffers newer)
+    {
+        foreach (var (key, partial) in _partials)
+        {
+            if (newer._partials.TryGetValue(key, out var later))
+            {
+                later.Count += partial.Count;
+                later.SumExpectedStars += partial.SumExpectedStars;
+                later.MaxTimestampMs = Math.Max(later.MaxTimestampMs, partial.MaxTimestampMs);
+                for (var i = 0; i < later.StarCounts.Length; i++)
+                {
+                    later.StarCounts[i] += partial.StarCounts[i];
+                }
+            }
+            else
+            {
+                newer._partials[key] = partial;
+            }
+        }
+        newer.Counts.Reviews += Counts.Reviews;
+        newer.Counts.Rejected += Counts.Rejected;
+        newer.Counts.Duplicates += Counts.Duplicates;
+        foreach (var (key, n) in Counts.PerCategory)
+        {
+            newer.Counts.PerCategory[key] = newer.Counts.PerCategory.GetValueOrDefault(key) + n;
+        }
+        foreach (var (key, n) in Counts.PerSource)
+        {
+            newer.Counts.PerSource[key] = newer.Counts.PerSource.GetValueOrDefault(key) + n;
+        }
+        foreach (var (start, counter) in _distinct)
+        {
+            if (newer._distinct.TryGetValue(start, out var later))
+            {
+                counter.Merge(later);
+            }
+            newer._distinct[start] = counter;
+        }
+        newer.Observations = [.. Observations, .. newer.Observations];
+        foreach (var (category, reviews) in _priority)
+        {
+            newer._priority[category] = newer._priority.TryGetValue(category, out var later) ? [.. reviews, .. later] : reviews;
+        }
+        newer._deadLetters = [.. _deadLetters, .. newer._deadLetters];
+        newer._categories.UnionWith(_categories);
     }
 
     public async Task SendAsync(IGrainFactory grains, int partition, HashSet<string> registeredCategories)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using Orleans.Streams;
 using ReviewOrleans.Analytics.Counting;
 using ReviewOrleans.Analytics.Dedup;
@@ -14,6 +15,13 @@ namespace ReviewOrleans.Grains;
 /// and folds the results into <see cref="PartitionBuffers"/>; a timer sends those downstream, so each downstream
 /// grain gets one call per flush interval from each partition however high the rate.
 /// </summary>
+/// <remarks>
+/// Reentrant so that scoring goes on while a flush waits for the downstream grains (the forests above all): batch
+/// handling has no await between reading and writing its state, and one flush at a time is in flight. When
+/// downstream falls behind by <see cref="MaxBufferedReviews"/>, batches wait for the flush, which pushes back
+/// through the stream to the gateway instead of growing memory.
+/// </remarks>
+[Reentrant]
 [ImplicitStreamSubscription(StreamNames.Reviews)]
 [GrainType("review-partition")]
 public sealed partial class ReviewPartitionGrain(
@@ -22,6 +30,9 @@ public sealed partial class ReviewPartitionGrain(
     TimeProvider clock,
     ILogger<ReviewPartitionGrain> logger) : Grain, IReviewPartitionGrain
 {
+    /// <summary>Scored reviews buffered while a flush is in flight, beyond which new batches wait for it.</summary>
+    public const int MaxBufferedReviews = 50_000;
+
     private readonly PipelineOptions _options = options.Value;
     private readonly List<string> _texts = [];
     private readonly List<ReviewMessage> _accepted = [];
@@ -31,6 +42,7 @@ public sealed partial class ReviewPartitionGrain(
     private PartitionBuffers _buffers = null!;
     private RecentIdFilter _seen = null!;
     private AnomalyFeatures _features = null!;
+    private Task? _flushInFlight;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -58,7 +70,16 @@ public sealed partial class ReviewPartitionGrain(
         LatencyBuckets = (long[])_stats.LatencyBuckets.Clone(),
     });
 
-    private Task OnBatchAsync(ReviewBatch batch, StreamSequenceToken? token)
+    private async Task OnBatchAsync(ReviewBatch batch, StreamSequenceToken? token)
+    {
+        while (_flushInFlight is { } inFlight && _buffers.Observations.Count >= MaxBufferedReviews)
+        {
+            await inFlight;
+        }
+        Process(batch);
+    }
+
+    private void Process(ReviewBatch batch)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         _accepted.Clear();
@@ -81,7 +102,7 @@ public sealed partial class ReviewPartitionGrain(
         }
         if (_accepted.Count == 0)
         {
-            return Task.CompletedTask;
+            return;
         }
 
         if (_scores.Length < _accepted.Count)
@@ -112,7 +133,6 @@ public sealed partial class ReviewPartitionGrain(
             });
             RecordLatency(scoredAt - review.IngestedAtMs);
         }
-        return Task.CompletedTask;
     }
 
     private void RecordLatency(long ms)
@@ -122,12 +142,31 @@ public sealed partial class ReviewPartitionGrain(
         _stats.LatencyBuckets[bucket]++;
     }
 
+    /// <summary>Waits for a flush in flight, then sends what was buffered since; one flush at a time.</summary>
     public async Task Flush()
     {
+        while (_flushInFlight is { } inFlight)
+        {
+            await inFlight;
+        }
         if (_buffers is null || _buffers.IsEmpty)
         {
             return;
         }
+        var flush = SendBuffersAsync();
+        _flushInFlight = flush;
+        try
+        {
+            await flush;
+        }
+        finally
+        {
+            _flushInFlight = null;
+        }
+    }
+
+    private async Task SendBuffersAsync()
+    {
         var buffers = _buffers;
         _buffers = new PartitionBuffers((long)_options.WindowSize.TotalMilliseconds);
         try
@@ -136,10 +175,10 @@ public sealed partial class ReviewPartitionGrain(
         }
         catch (Exception ex)
         {
-            // Nothing is dropped: SendAsync removes each part once delivered, and the grain is not reentrant, so no
-            // batch arrived meanwhile; what is left is retried on the next flush.
+            // Nothing is dropped: SendAsync removed each part it delivered, and what is left goes back in front of
+            // what arrived meanwhile, for the next flush.
             LogFlushFailed(ex, this.GetPrimaryKeyLong());
-            _buffers = buffers;
+            buffers.FoldInto(_buffers);
         }
     }
 
