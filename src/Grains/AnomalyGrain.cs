@@ -99,10 +99,7 @@ public sealed partial class AnomalyGrain(
         if (raised is not null)
         {
             current.Alerts.AddRange(raised);
-            if (current.Alerts.Count > AlertsKept)
-            {
-                current.Alerts.RemoveRange(0, current.Alerts.Count - AlertsKept);
-            }
+            current.Alerts.KeepNewest(AlertsKept);
             await _alerts.OnNextBatchAsync(raised);
         }
     }

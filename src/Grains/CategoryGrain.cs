@@ -139,10 +139,7 @@ public sealed class CategoryGrain(
             at--;
         }
         history.Insert(at, snapshot);
-        if (history.Count > _options.HistoryWindows)
-        {
-            history.RemoveRange(0, history.Count - _options.HistoryWindows);
-        }
+        history.KeepNewest(_options.HistoryWindows);
     }
 
     private async Task SaveAsync()

@@ -27,10 +27,7 @@ public sealed class DeadLetterGrain(
         var kept = state.State.Kept;
         kept.AddRange(deadLetters);
         state.State.Total += deadLetters.Count;
-        if (kept.Count > _capacity)
-        {
-            kept.RemoveRange(0, kept.Count - _capacity);
-        }
+        kept.KeepNewest(_capacity);
         await state.WriteStateAsync();
     }
 

@@ -26,7 +26,8 @@ internal sealed class PartitionBuffers(long windowSizeMs)
     public bool IsEmpty => _partials.Count == 0 && Counts.IsEmpty && _distinct.Count == 0 && Observations.Count == 0
         && _priority.Count == 0 && _deadLetters.Count == 0;
 
-    public void Add(ReviewMessage review, int predictedStars, double expectedStars, long timestampMs)
+    /// <param name="idHash">The review id's <see cref="DistinctCounter.Hash"/>, already computed for de-duplication.</param>
+    public void Add(ReviewMessage review, ulong idHash, int predictedStars, double expectedStars, long timestampMs)
     {
         var start = TumblingWindowAggregator.WindowStartOf(timestampMs, windowSizeMs);
         AddToPartial(review.ProductCategory, start, timestampMs, predictedStars, expectedStars);
@@ -41,7 +42,7 @@ internal sealed class PartitionBuffers(long windowSizeMs)
             distinct = new DistinctCounter();
             _distinct[start] = distinct;
         }
-        distinct.Add(review.ReviewId);
+        distinct.AddHash(idHash);
         _categories.Add(review.ProductCategory);
     }
 

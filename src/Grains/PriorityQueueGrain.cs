@@ -31,12 +31,7 @@ public sealed class PriorityQueueGrain(
     {
         var pending = state.State.Pending;
         pending.AddRange(reviews);
-        if (pending.Count > _capacity)
-        {
-            var excess = pending.Count - _capacity;
-            pending.RemoveRange(0, excess);
-            state.State.Dropped += excess;
-        }
+        state.State.Dropped += pending.KeepNewest(_capacity);
         await state.WriteStateAsync();
     }
 

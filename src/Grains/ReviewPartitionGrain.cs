@@ -36,6 +36,7 @@ public sealed partial class ReviewPartitionGrain(
     private readonly PipelineOptions _options = options.Value;
     private readonly List<string> _texts = [];
     private readonly List<ReviewMessage> _accepted = [];
+    private readonly List<ulong> _acceptedIdHashes = [];
     private readonly PartitionStats _stats = new();
     private readonly HashSet<string> _registeredCategories = new(StringComparer.Ordinal);
     private SentimentResult[] _scores = new SentimentResult[256];
@@ -83,6 +84,7 @@ public sealed partial class ReviewPartitionGrain(
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         _accepted.Clear();
+        _acceptedIdHashes.Clear();
         _texts.Clear();
         foreach (var review in batch.Reviews)
         {
@@ -92,12 +94,14 @@ public sealed partial class ReviewPartitionGrain(
                 _buffers.Reject(review, rejection, now);
                 continue;
             }
-            if (!_seen.TryAdd(DistinctCounter.Hash(review.ReviewId), now))
+            var idHash = DistinctCounter.Hash(review.ReviewId);
+            if (!_seen.TryAdd(idHash, now))
             {
                 _buffers.Counts.Duplicates++;
                 continue;
             }
             _accepted.Add(review);
+            _acceptedIdHashes.Add(idHash);
             _texts.Add(review.ReviewBody);
         }
         if (_accepted.Count == 0)
@@ -119,7 +123,7 @@ public sealed partial class ReviewPartitionGrain(
             var timestamp = _options.WindowTime == Analytics.Windows.WindowTime.Event
                 ? review.EventTimeMs ?? review.IngestedAtMs
                 : review.IngestedAtMs;
-            _buffers.Add(review, result.PredictedStars, result.ExpectedStars, timestamp);
+            _buffers.Add(review, _acceptedIdHashes[i], result.PredictedStars, result.ExpectedStars, timestamp);
             if (result.PredictedStars <= _options.PriorityMaxStars)
             {
                 _buffers.AddPriority(review, result.PredictedStars, result.ExpectedStars, scoredAt);
@@ -149,7 +153,7 @@ public sealed partial class ReviewPartitionGrain(
         {
             await inFlight;
         }
-        if (_buffers is null || _buffers.IsEmpty)
+        if (_buffers.IsEmpty)
         {
             return;
         }

@@ -87,7 +87,6 @@ public static class SiloHosting
                 var path = Path.GetFullPath(config.GetValue("Storage:SqlitePath", Path.Combine("data", "revieworleans.db"))!);
                 SqliteGrainStorage.EnsureCreated(path);
                 var dataSource = SqliteGrainStorage.CreateDataSource(path);
-                silo.Services.AddSingleton(dataSource);
                 silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
                     options.Configure<IServiceProvider>((o, sp) =>
                     {

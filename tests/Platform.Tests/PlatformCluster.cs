@@ -72,21 +72,14 @@ public sealed class PlatformCluster : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Pipeline:Partitions"] = $"{Partitions}" });
         builder.Services.AddSingleton(Cluster.Client);
         builder.Services.AddReviewGateway(builder.Configuration);
-        var grpcPort = FreePort();
-        builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(IPAddress.Loopback, grpcPort, FreePort()));
+        var grpcPort = SiloProcess.FreePort();
+        builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(IPAddress.Loopback, grpcPort, SiloProcess.FreePort()));
         _gateway = builder.Build();
         _gateway.MapReviewGateway();
         await _gateway.StartAsync();
         GatewayAddress = new Uri($"http://127.0.0.1:{grpcPort}");
         Channel = GrpcChannel.ForAddress(GatewayAddress);
         Gateway = new ReviewGateway.ReviewGatewayClient(Channel);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Sends every partition's buffered work downstream and closes due windows, so a poll sees it sooner.</summary>
