@@ -70,7 +70,8 @@ public sealed class CategoryGrain(
                 deadLetters.Add(new DeadLetterRecord
                 {
                     TimeMs = clock.GetUtcNow().ToUnixTimeMilliseconds(),
-                    Field = "event_time",
+                    // The clock that made it late: the review's own time, or the gateway's ingest time.
+                    Field = _options.WindowTime == WindowTime.Event ? "event_time" : "ingest_time",
                     Rule = "late",
                     Message = $"{partial.Count} review(s) of category '{this.GetPrimaryKeyString()}': {admission.Reason}",
                     Stage = "window",
