@@ -44,7 +44,8 @@ public sealed class PlatformCluster : IAsyncDisposable
     public IGrainFactory Grains => Cluster.Client;
 
     /// <summary>Starts a cluster over the SQLite file at <paramref name="databasePath"/> (created if missing).</summary>
-    public static async Task<PlatformCluster> StartAsync(string databasePath, string serviceId)
+    /// <param name="settings">Configuration that overrides the defaults below (e.g. <c>Pipeline:WindowTime</c>).</param>
+    public static async Task<PlatformCluster> StartAsync(string databasePath, string serviceId, IReadOnlyDictionary<string, string>? settings = null)
     {
         var builder = new TestClusterBuilder(2);
         builder.Options.ServiceId = serviceId;
@@ -56,6 +57,10 @@ public sealed class PlatformCluster : IAsyncDisposable
         builder.Properties["Pipeline:FlushInterval"] = "00:00:00.100";
         builder.Properties["Pipeline:WindowTick"] = "00:00:00.100";
         builder.Properties["Pipeline:AnomalySaveInterval"] = "00:00:01";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            builder.Properties[key] = value;
+        }
         builder.AddSiloBuilderConfigurator<SiloConfigurator>();
         builder.AddClientBuilderConfigurator<ClientConfigurator>();
         var cluster = builder.Build();
