@@ -15,7 +15,7 @@ namespace ReviewOrleans.ReviewCtl.Commands;
 internal static class ModelCommand
 {
     private const string Usage =
-        "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--ensemble K] [--negation-scope N] [--pooling mean|sqrt] [--dropout P] [--adagrad] [--dev-only] [--json]\n" +
+        "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--ensemble K] [--negation-scope N] [--pooling mean|sqrt] [--dropout P] [--adagrad] [--dev-only] [--include-dev] [--json]\n" +
         "       reviewctl model eval [FILE...] [--builtin] [--model PATH] [--data DIR] [--no-lexicon] [--categories] [--json]";
 
     public static Task<int> RunAsync(string[] args)
@@ -29,7 +29,7 @@ internal static class ModelCommand
         {
             return args[0] switch
             {
-                "train" => Task.FromResult(Train(new CommandLine(args[1..], "dev-only", "adagrad"))),
+                "train" => Task.FromResult(Train(new CommandLine(args[1..], "dev-only", "adagrad", "include-dev"))),
                 "eval" => Task.FromResult(Eval(new CommandLine(args[1..], "builtin", "no-lexicon", "categories"))),
                 _ => throw new CommandLineException($"unknown subcommand '{args[0]}'\n{Usage}"),
             };
@@ -72,7 +72,12 @@ internal static class ModelCommand
         var dataDir = FindData(cl);
         var devOnly = cl.Flag("dev-only");
         var ensemble = cl.Int("ensemble", 1);
+        var includeDev = cl.Flag("include-dev");
         cl.RejectUnknownOptions();
+        if (includeDev && devOnly)
+        {
+            throw new CommandLineException("--include-dev trains on the dev split, so it cannot be combined with --dev-only");
+        }
         if (options.Epochs < 1 || options.Dim < 1 || options.Buckets < 1 || options.MaxWords < 1 || options.LearningRate <= 0)
         {
             throw new CommandLineException("--epochs, --dim, --buckets, --max-words and --lr must be positive");
@@ -91,8 +96,11 @@ internal static class ModelCommand
 
         var trainer = new FastTextTrainer(options);
         var devFeatures = trainer.Featurize(splits.Dev);
-        var trainFeatures = trainer.Featurize(splits.Train);
-        var trainMasks = splits.Train.Select(t => t.TargetMask).ToArray();
+        // --include-dev: once the hyper-parameters were chosen on dev, the final model also learns from dev (the
+        // dev line printed after each epoch is then no longer held out; the test splits still are).
+        IReadOnlyList<LabeledText> trainTexts = includeDev ? [.. splits.Train, .. splits.Dev] : splits.Train;
+        var trainFeatures = trainer.Featurize(trainTexts);
+        var trainMasks = trainTexts.Select(t => t.TargetMask).ToArray();
         var members = new List<FastTextModel>();
         for (var member = 0; member < ensemble; member++)
         {
@@ -125,8 +133,9 @@ internal static class ModelCommand
             "womens-clothing (Kaggle Women's E-Commerce Clothing Reviews, CC0): 5-star labels, split by Clothing ID",
             "fdu-mtl (Liu, Qiu & Huang 2017, from Blitzer et al. 2007 Amazon reviews; research benchmark, no licence stated): binary labels as partial star labels",
             "uci-sentences (Kotzias et al. 2015, CC BY 4.0): held out as out-of-domain, never trained on");
-        training["trainCount"] = splits.Train.Count;
+        training["trainCount"] = trainTexts.Count;
         training["devCount"] = splits.Dev.Count;
+        training["devIncludedInTraining"] = includeDev;
         training["trainSeconds"] = Math.Round(trainSeconds, 1);
         var manifest = new SentimentModelManifest
         {
