@@ -1,0 +1,73 @@
+using ReviewOrleans.Contracts.Reviews;
+using ReviewOrleans.Grains;
+
+namespace ReviewOrleans.Platform.Tests;
+
+/// <summary>The plain logic the grains compose, without a cluster.</summary>
+public sealed class GrainLogicTests
+{
+    private static ReviewMessage Review(string id, string category, string body, int? stars = null) =>
+        new() { ReviewId = id, ProductCategory = category, ReviewBody = body, StarRating = stars, Source = "twitter" };
+
+    [Fact]
+    public void Extract_DefaultProfile_SchemaAndValueFeaturesInNamedOrder()
+    {
+        var features = new AnomalyFeatures(AnomalyFeatures.DefaultProfile, []);
+
+        var first = features.Extract(Review("R1", "Books", "Good book!!", stars: 4), predictedStars: 4);
+        var again = features.Extract(Review("R2", "Books", "€€€€", stars: 4), predictedStars: 2);
+
+        Assert.Equal(["predicted_stars", "log_body_length", "missing_fields", "unknown_category", "non_text_ratio"], features.Names);
+        Assert.Equal(4, first[0]);
+        Assert.Equal(Math.Log(1 + 11), first[1], 12);
+        Assert.Equal(ReviewMessage.OptionalFieldCount - 2, first[2]); // star_rating and source are present
+        Assert.Equal(1, first[3]); // first sighting of the category
+        Assert.Equal(0, first[4]); // letters, a space and punctuation are text
+        Assert.Equal(0, again[3]);
+        Assert.Equal(1, again[4]); // currency symbols are not text
+    }
+
+    [Fact]
+    public void Extract_KnownCategoriesGiven_UnknownMeansNotInTheList()
+    {
+        var features = new AnomalyFeatures(AnomalyFeatures.DefaultProfile, ["Books"]);
+        Assert.Equal(0, features.Extract(Review("R1", "Books", "x"), 3)[3]);
+        Assert.Equal(1, features.Extract(Review("R2", "Toys", "x"), 3)[3]);
+        Assert.Equal(1, features.Extract(Review("R3", "Toys", "x"), 3)[3]); // a list does not learn
+    }
+
+    [Fact]
+    public void Extract_KdaProfile_StarRatingElsePredictedStars()
+    {
+        var features = new AnomalyFeatures(AnomalyFeatures.KdaProfile, []);
+        Assert.Equal([2.0], features.Extract(Review("R1", "Books", "x", stars: 2), predictedStars: 5));
+        Assert.Equal([5.0], features.Extract(Review("R2", "Books", "x"), predictedStars: 5));
+        Assert.Equal(["star_rating"], features.Names);
+    }
+
+    [Fact]
+    public void Constructor_UnknownProfile_ThrowsNamingProfiles()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new AnomalyFeatures("random", []));
+        Assert.Contains("default, kda", ex.Message);
+    }
+
+    [Fact]
+    public void FoldInto_UndeliveredFlush_KeepsCountsAndPutsOlderItemsFirst()
+    {
+        var older = new PartitionBuffers(1_000);
+        var newer = new PartitionBuffers(1_000);
+        older.Add(Review("R1", "Books", "a"), 1, 4, 4.2, 100);
+        older.Observations.Add(new Contracts.Grains.AnomalyObservation { ReviewId = "R1" });
+        older.Counts.Duplicates++;
+        newer.Add(Review("R2", "Books", "b"), 2, 2, 1.8, 200);
+        newer.Observations.Add(new Contracts.Grains.AnomalyObservation { ReviewId = "R2" });
+
+        older.FoldInto(newer);
+
+        Assert.Equal(2, newer.Counts.Reviews);
+        Assert.Equal(1, newer.Counts.Duplicates);
+        Assert.Equal(2, newer.Counts.PerCategory["Books"]);
+        Assert.Equal(["R1", "R2"], newer.Observations.Select(o => o.ReviewId));
+    }
+}
