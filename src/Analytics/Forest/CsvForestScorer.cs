@@ -47,7 +47,7 @@ public sealed class CsvForestScorer
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
         ArgumentOutOfRangeException.ThrowIfLessThan(Threads, 1);
-        var reader = new LineReader(input);
+        var reader = new ByteLineReader(input);
         var writer = new OutputBuffer(output);
         double[] values = new double[16];
         double[] block = [];
@@ -197,57 +197,6 @@ public sealed class CsvForestScorer
                 return count;
             }
             line = line[(comma + 1)..];
-        }
-    }
-
-    /// <summary>Splits a byte stream into lines without decoding or allocating per line.</summary>
-    private sealed class LineReader(Stream stream)
-    {
-        private byte[] _buffer = new byte[1 << 16];
-        private int _start;
-        private int _end;
-        private bool _eof;
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public bool TryReadLine(out ReadOnlySpan<byte> line)
-        {
-            while (true)
-            {
-                var newline = _buffer.AsSpan(_start, _end - _start).IndexOf((byte)'\n');
-                if (newline >= 0)
-                {
-                    line = _buffer.AsSpan(_start, newline);
-                    _start += newline + 1;
-                    return true;
-                }
-                if (_eof)
-                {
-                    if (_start < _end)
-                    {
-                        line = _buffer.AsSpan(_start, _end - _start);
-                        _start = _end;
-                        return true;
-                    }
-                    line = default;
-                    return false;
-                }
-                if (_start > 0)
-                {
-                    Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
-                    _end -= _start;
-                    _start = 0;
-                }
-                if (_end == _buffer.Length)
-                {
-                    Array.Resize(ref _buffer, _buffer.Length * 2);
-                }
-                var read = stream.Read(_buffer, _end, _buffer.Length - _end);
-                if (read == 0)
-                {
-                    _eof = true;
-                }
-                _end += read;
-            }
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using ReviewOrleans.Analytics;
 using ReviewOrleans.Analytics.Counting;
 
 namespace ReviewOrleans.ReviewCtl.Commands;
@@ -65,46 +66,11 @@ internal static class HllCommand
     private static long CountLines(Stream input, DistinctCounter counter)
     {
         var utf8 = new UTF8Encoding(false, throwOnInvalidBytes: true);
-        var buffer = new byte[1 << 16];
+        var reader = new ByteLineReader(input);
         var chars = new char[1024];
-        int start = 0, end = 0;
         long items = 0;
-        var eof = false;
-        while (true)
+        while (reader.TryReadLine(out var line))
         {
-            var newline = buffer.AsSpan(start, end - start).IndexOf((byte)'\n');
-            ReadOnlySpan<byte> line;
-            if (newline >= 0)
-            {
-                line = buffer.AsSpan(start, newline);
-                start += newline + 1;
-            }
-            else if (eof)
-            {
-                if (start == end)
-                {
-                    return items;
-                }
-                line = buffer.AsSpan(start, end - start);
-                start = end;
-            }
-            else
-            {
-                if (start > 0)
-                {
-                    Array.Copy(buffer, start, buffer, 0, end - start);
-                    end -= start;
-                    start = 0;
-                }
-                if (end == buffer.Length)
-                {
-                    Array.Resize(ref buffer, buffer.Length * 2);
-                }
-                var read = input.Read(buffer, end, buffer.Length - end);
-                eof = read == 0;
-                end += read;
-                continue;
-            }
             if (line.Length > 0 && line[^1] == (byte)'\r')
             {
                 line = line[..^1];
@@ -121,5 +87,6 @@ internal static class HllCommand
             counter.Add(chars.AsSpan(0, length));
             items++;
         }
+        return items;
     }
 }
