@@ -45,11 +45,11 @@ public sealed partial class RandomCutForest
         _samplers = new CompactSampler[options.NumberOfTrees];
         _random = new SplitMix64[options.NumberOfTrees];
         var seeder = new SplitMix64(unchecked((ulong)options.Seed));
-        var nodesPerTree = (options.SampleSize - 1) * RandomCutTree.NodeStride(_treeDims);
-        var store = new int[checked(nodesPerTree * options.NumberOfTrees)];
+        var nodes = new RandomCutTree.CutNode[checked(RandomCutTree.RecordsPerTree(options.SampleSize) * options.NumberOfTrees)];
+        var boxes = new float[checked((options.SampleSize - 1) * options.NumberOfTrees * RandomCutTree.BoxLength(_treeDims))];
         for (var t = 0; t < _trees.Length; t++)
         {
-            _trees[t] = new RandomCutTree(_treeDims, options.SampleSize, store, t * nodesPerTree);
+            _trees[t] = new RandomCutTree(_treeDims, options.SampleSize, nodes, boxes, t);
             _samplers[t] = new CompactSampler(options.SampleSize, options.TimeDecay);
             _random[t] = new SplitMix64(seeder.NextUInt64());
         }

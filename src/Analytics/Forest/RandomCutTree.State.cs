@@ -63,11 +63,13 @@ internal sealed partial class RandomCutTree
         var freeNode = FreeMask(_freeNodes, _freeNodeCount, _capacity - 1);
         for (var n = 0; n < _capacity - 1; n++)
         {
-            _store.AsSpan(Offset(n), _stride).Clear();
+            Node(n) = default;
+            BoxMin(n).Clear();
+            BoxMax(n).Clear();
             if (!freeNode[n])
             {
-                Left(n) = reader.ReadUInt16(2 * _capacity - 1, "child reference");
-                Right(n) = reader.ReadUInt16(2 * _capacity - 1, "child reference");
+                Left(n) = (ushort)reader.ReadUInt16(2 * _capacity - 1, "child reference");
+                Right(n) = (ushort)reader.ReadUInt16(2 * _capacity - 1, "child reference");
                 Dim(n) = reader.ReadUInt16(_dims - 1, "cut dimension");
                 Cut(n) = reader.ReadSingle();
             }
