@@ -20,16 +20,18 @@ using ReviewOrleans.Synthetic;
 // End-to-end benchmark: reviews through the gRPC gateway, the "reviews" stream, scoring and window emission, side
 // by side with a bare single-threaded loop doing the same parse, score and aggregate work (the ceiling).
 // Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--concurrency C] [--half-load-seconds S] [--trees T]
+//        [--half-load-rate R] [--partitions P] [--anomaly-shards A]
 var options = BenchOptions.Parse(args);
-Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build");
+Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build");
 
 var batches = Batches(seed: 1, options.Reviews, options.Batch);
 var modelPath = DefaultSentimentModel.FindPath();
 
 // 1. The ceiling: one thread, no Orleans, no network.
 var trees = options.Trees ?? new PipelineOptions().EffectiveAnomalyTrees;
-var bare = BareLoop.Run(batches, modelPath, options.Partitions, trees);
-var bareNoForest = BareLoop.Run(batches, modelPath, options.Partitions, trees: 0);
+var pipeline = new PipelineOptions { Partitions = options.Partitions, AnomalyShards = options.AnomalyShards };
+var bare = BareLoop.Run(batches, modelPath, pipeline, trees);
+var bareNoForest = BareLoop.Run(batches, modelPath, pipeline, trees: 0);
 Console.WriteLine($"bare loop, parse+validate+dedup+score+windows+distinct+RCF ({trees} trees): {bare:N0} reviews/s");
 Console.WriteLine($"bare loop, same without RCF:                            {bareNoForest:N0} reviews/s");
 
@@ -40,7 +42,8 @@ var app = SiloApp.Create([
     $"--Gateway:GrpcPort={grpcPort}", $"--Gateway:HttpPort={FreePort()}", $"--Cluster:SiloPort={FreePort()}",
     $"--Cluster:GatewayPort={FreePort()}", $"--Storage:SqlitePath={Path.Combine(directory, "bench.db")}",
     "--Dashboard:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ReviewOrleans=Warning",
-    $"--Pipeline:Partitions={options.Partitions}", $"--Pipeline:AnomalyTrees={trees}"]);
+    $"--Pipeline:Partitions={options.Partitions}", $"--Pipeline:AnomalyTrees={trees}",
+    $"--Pipeline:AnomalyShards={options.AnomalyShards}"]);
 await app.StartAsync();
 var cluster = app.Services.GetRequiredService<IClusterClient>();
 using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
@@ -63,22 +66,29 @@ var scoredSeconds = clock.Elapsed.TotalSeconds;
 var throughput = options.Reviews / scoredSeconds;
 Console.WriteLine($"platform, max load: {options.Reviews / acceptedSeconds:N0} reviews/s accepted by the gateway, {throughput:N0} reviews/s scored end to end ({scoredSeconds:F1} s)");
 
-// 3. Latency at half that load.
-var halfRate = throughput / 2;
+// 3. Latency at half that load (or at --half-load-rate, e.g. half the 50,000/s target).
+var halfRate = options.HalfLoadRate > 0 ? options.HalfLoadRate : throughput / 2;
 var halfCount = (int)(halfRate * options.HalfLoadSeconds);
 var halfBatches = Batches(seed: 3, halfCount, Math.Max(1, Math.Min(options.Batch, (int)(halfRate / 50))));
 await Task.Delay(TimeSpan.FromSeconds(3)); // let the windows of the max-load phase drain
+GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+var heapBeforeHalf = GC.GetGCMemoryInfo().HeapSizeBytes;
 before = await StatsAsync(cluster, options.Partitions);
 windows.StartRecording();
+var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
 var halfStart = Stopwatch.StartNew();
 await SendAllAsync(gateway, halfBatches, concurrency: 1, rate: halfRate);
 var sentRate = halfCount / halfStart.Elapsed.TotalSeconds;
 await WaitScoredAsync(cluster, options.Partitions, before.Scored + halfCount);
 var after = await StatsAsync(cluster, options.Partitions);
+var halfSeconds = halfStart.Elapsed.TotalSeconds;
+var gcPause = GC.GetTotalPauseDuration() - gcBefore.Pause;
+var gcCount = GC.CollectionCount(0) - gcBefore.Gen0;
 var delta = after.LatencyBuckets.Zip(before.LatencyBuckets, (a, b) => a - b).ToArray();
 await Eventually(() => windows.RecordedCount >= halfCount, TimeSpan.FromSeconds(30));
 windows.StopRecording();
 Console.WriteLine($"platform, half load ({sentRate:N0} reviews/s for {options.HalfLoadSeconds} s): ingest->scored p50 {PartitionStats.Percentile(delta, 0.5)} ms, p99 {PartitionStats.Percentile(delta, 0.99)} ms");
+Console.WriteLine($"                                    GC: heap {heapBeforeHalf / (1 << 20):N0} MiB before (the half-load requests included), {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after, {gcCount} collections ({GC.CollectionCount(1) - gcBefore.Gen1} gen1, {GC.CollectionCount(2) - gcBefore.Gen2} gen2), paused {gcPause.TotalMilliseconds:F0} ms ({gcPause.TotalSeconds / halfSeconds:P1} of the time, {gcPause.TotalMilliseconds / Math.Max(1, gcCount):F1} ms per collection)");
 Console.WriteLine($"                                    ingest->window emitted p50 {windows.Percentile(0.5):F0} ms, p99 {windows.Percentile(0.99):F0} ms (window {app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PipelineOptions>>().Value.WindowSize.TotalSeconds:F0} s)");
 Console.WriteLine();
 Console.WriteLine($"ratio platform/bare loop: {throughput / bare:P0} (bare loop with RCF), {throughput / bareNoForest:P0} (without RCF)");
@@ -130,12 +140,16 @@ static async Task SendAllAsync(ReviewGateway.ReviewGatewayClient gateway, List<P
                     await Task.Delay(due);
                 }
             }
-            var response = await gateway.PutReviewsAsync(batches[i]);
+            var request = batches[i];
+            // A client does not keep what it sent; neither does the benchmark, so that its own data shrinks as it
+            // goes instead of weighing on the collections it measures (each task owns distinct indices).
+            batches[i] = null!;
+            var response = await gateway.PutReviewsAsync(request);
             if (response.FailedRecordCount > 0)
             {
                 throw new InvalidOperationException($"{response.FailedRecordCount} records failed: {response.Records.First(r => r.ErrorCode.Length > 0)}");
             }
-            Interlocked.Add(ref sent, batches[i].Records.Count);
+            Interlocked.Add(ref sent, request.Records.Count);
         }
     }));
 }
@@ -183,7 +197,7 @@ static int FreePort()
     return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
-internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int Partitions, int? Trees)
+internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -193,22 +207,24 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
             return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
         }
         var trees = Get("trees", 0);
-        return new BenchOptions(Get("reviews", 200_000), Get("batch", 500), Get("concurrency", 4), Get("half-load-seconds", 10), Get("partitions", 16),
-            trees > 0 ? trees : null);
+        return new BenchOptions(Get("reviews", 200_000), Get("batch", 500), Get("concurrency", 4), Get("half-load-seconds", 10), Get("half-load-rate", 0), Get("partitions", 16),
+            trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards));
     }
 }
 
 /// <summary>The pipeline's per-review work in one thread, without Orleans or the network.</summary>
 internal static class BareLoop
 {
-    /// <param name="trees">Trees per partition forest; 0 leaves the forest out.</param>
-    public static double Run(List<PutReviewsRequest> batches, string modelPath, int partitions, int trees)
+    /// <param name="pipeline">Partitions and anomaly shards, mapped as the grains map them.</param>
+    /// <param name="trees">Trees per forest; 0 leaves the forest out.</param>
+    public static double Run(List<PutReviewsRequest> batches, string modelPath, PipelineOptions pipeline, int trees)
     {
+        var partitions = pipeline.Partitions;
         var withForest = trees > 0;
         using var scorer = SentimentScorerFactory.Load(modelPath);
         var features = new AnomalyFeatures(AnomalyFeatures.DefaultProfile, []);
         var forests = withForest
-            ? Enumerable.Range(0, partitions).Select(p => new RandomCutForest(new RandomCutForestOptions { Dimensions = 5, NumberOfTrees = trees, Seed = 42 + p })).ToArray()
+            ? Enumerable.Range(0, pipeline.EffectiveAnomalyShards).Select(p => new RandomCutForest(new RandomCutForestOptions { Dimensions = 5, NumberOfTrees = trees, Seed = 42 + p })).ToArray()
             : [];
         var windows = new Dictionary<string, TumblingWindowAggregator>();
         var distinct = new DistinctCounter();
@@ -243,7 +259,7 @@ internal static class BareLoop
                     distinct.Add(review.ReviewId);
                     if (withForest)
                     {
-                        var forest = forests[StreamNames.PartitionOf(review.ReviewId, partitions)];
+                        var forest = forests[pipeline.AnomalyShardOf(StreamNames.PartitionOf(review.ReviewId, partitions))];
                         var point = features.Extract(review, results[i].PredictedStars);
                         forest.Score(point);
                         forest.Update(point);

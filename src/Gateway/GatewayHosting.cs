@@ -18,8 +18,13 @@ public static class GatewayHosting
     {
         services.AddOptions<GatewayOptions>()
             .Bind(configuration.GetSection("Gateway"))
-            .Configure(o => o.Partitions = configuration.GetValue("Pipeline:Partitions", o.Partitions))
+            .Configure(o =>
+            {
+                o.Partitions = configuration.GetValue("Pipeline:Partitions", o.Partitions);
+                o.AnomalyShards = configuration.GetValue("Pipeline:AnomalyShards", o.AnomalyShards);
+            })
             .Validate(o => o.Partitions >= 1, "Pipeline:Partitions must be at least 1")
+            .Validate(o => o.AnomalyShards >= 1, "Pipeline:AnomalyShards must be at least 1")
             .Validate(o => o.MaxBatchRecords >= 1, "Gateway:MaxBatchRecords must be at least 1")
             .Validate(o => o.WatchBuffer >= 1, "Gateway:WatchBuffer must be at least 1")
             .ValidateOnStart();

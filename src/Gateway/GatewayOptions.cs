@@ -1,10 +1,18 @@
+using ReviewOrleans.Contracts.Grains;
+
 namespace ReviewOrleans.Gateway;
 
-/// <summary>Settings of the gateway, bound from configuration section "Gateway" (Partitions from "Pipeline").</summary>
+/// <summary>Settings of the gateway, bound from configuration section "Gateway" (Partitions and AnomalyShards from "Pipeline").</summary>
 public sealed class GatewayOptions
 {
     /// <summary>Stream keys to spread reviews over; must match the silos' Pipeline:Partitions.</summary>
     public int Partitions { get; set; } = 16;
+
+    /// <summary>Anomaly grains to ask for GetAnomaly; must match the silos' Pipeline:AnomalyShards.</summary>
+    public int AnomalyShards { get; set; } = StreamNames.DefaultAnomalyShards;
+
+    /// <summary>Anomaly grains in use (at most one per partition).</summary>
+    public int EffectiveAnomalyShards => StreamNames.EffectiveAnomalyShards(AnomalyShards, Partitions);
 
     /// <summary>Most records accepted in one PutReviews call (Kinesis PutRecordBatch allows 500).</summary>
     public int MaxBatchRecords { get; set; } = 10_000;

@@ -73,7 +73,7 @@ public sealed class ReviewGatewayService(
     public override async Task<GetAnomalyResponse> GetAnomaly(GetAnomalyRequest request, ServerCallContext context)
     {
         var recent = WindowCount(request.RecentAlerts, 10, "recent_alerts");
-        var statuses = await Task.WhenAll(Enumerable.Range(0, _options.Partitions)
+        var statuses = await Task.WhenAll(Enumerable.Range(0, _options.EffectiveAnomalyShards)
             .Select(p => cluster.GetGrain<IAnomalyGrain>(p).GetStatus(recent)));
         var response = new GetAnomalyResponse
         {

@@ -19,7 +19,8 @@ public sealed class AnomalyState
 }
 
 /// <summary>
-/// A Random Cut Forest over one partition's reviews: score, grade against the recent scores, then update. When the
+/// A Random Cut Forest over the reviews of the partitions that feed it (<see cref="PipelineOptions.AnomalyShardOf"/>;
+/// the key is the shard): score, grade against the recent scores, then update. When the
 /// grade rises from zero it publishes an alert with the per-feature attribution on the "alerts" stream.
 /// </summary>
 [GrainType("anomaly")]
@@ -152,9 +153,9 @@ public sealed partial class AnomalyGrain(
         _dirty = false;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly partition {Partition}: saved model was for profile '{Saved}', configured '{Configured}'; starting a new model")]
-    private partial void LogProfileChanged(long partition, string saved, string configured);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly shard {Shard}: saved model was for profile '{Saved}', configured '{Configured}'; starting a new model")]
+    private partial void LogProfileChanged(long shard, string saved, string configured);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly partition {Partition}: observation with {Actual} features ignored; the model expects {Expected}")]
-    private partial void LogWrongDimensions(long partition, int actual, int expected);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly shard {Shard}: observation with {Actual} features ignored; the model expects {Expected}")]
+    private partial void LogWrongDimensions(long shard, int actual, int expected);
 }

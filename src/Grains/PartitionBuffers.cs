@@ -133,7 +133,8 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         newer._categories.UnionWith(_categories);
     }
 
-    public async Task SendAsync(IGrainFactory grains, int partition, HashSet<string> registeredCategories)
+    /// <param name="anomalyShard">The anomaly grain (forest) that this partition feeds.</param>
+    public async Task SendAsync(IGrainFactory grains, int anomalyShard, HashSet<string> registeredCategories)
     {
         var sends = new List<Task>();
         if (_partials.Count > 0)
@@ -149,7 +150,7 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         }
         if (Observations.Count > 0)
         {
-            sends.Add(Send(grains.GetGrain<IAnomalyGrain>(partition).Observe(Observations), () => Observations = []));
+            sends.Add(Send(grains.GetGrain<IAnomalyGrain>(anomalyShard).Observe(Observations), () => Observations = []));
         }
         if (_priority.Count > 0)
         {

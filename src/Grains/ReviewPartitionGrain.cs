@@ -175,7 +175,7 @@ public sealed partial class ReviewPartitionGrain(
         _buffers = new PartitionBuffers((long)_options.WindowSize.TotalMilliseconds);
         try
         {
-            await buffers.SendAsync(GrainFactory, (int)this.GetPrimaryKeyLong(), _registeredCategories);
+            await buffers.SendAsync(GrainFactory, _options.AnomalyShardOf((int)this.GetPrimaryKeyLong()), _registeredCategories);
         }
         catch (Exception ex)
         {

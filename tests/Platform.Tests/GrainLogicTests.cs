@@ -70,4 +70,23 @@ public sealed class GrainLogicTests
         Assert.Equal(2, newer.Counts.PerCategory["Books"]);
         Assert.Equal(["R1", "R2"], newer.Observations.Select(o => o.ReviewId));
     }
+
+    [Theory]
+    [InlineData(16, 2, 2)]
+    [InlineData(16, 32, 16)]
+    [InlineData(1, 2, 1)]
+    [InlineData(5, 3, 3)]
+    public void AnomalyShardOf_EveryPartitionFeedsOneShardInRangeAndEveryShardIsFed(int partitions, int shards, int effective)
+    {
+        var options = new PipelineOptions { Partitions = partitions, AnomalyShards = shards };
+
+        var fed = Enumerable.Range(0, partitions).Select(options.AnomalyShardOf).ToList();
+
+        Assert.Equal(effective, options.EffectiveAnomalyShards);
+        Assert.All(fed, shard => Assert.InRange(shard, 0, effective - 1));
+        Assert.Equal(Enumerable.Range(0, effective), fed.Distinct().Order());
+        // Partitions spread evenly: shard loads differ by at most one partition.
+        var loads = fed.GroupBy(shard => shard).Select(g => g.Count()).ToList();
+        Assert.True(loads.Max() - loads.Min() <= 1, $"uneven shard loads: {string.Join(", ", loads)}");
+    }
 }

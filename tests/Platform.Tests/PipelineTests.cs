@@ -72,6 +72,26 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
+    public async Task PutReviews_NewReviews_EachReachesExactlyOneAnomalyForest()
+    {
+        // Partitions feed fewer forests than there are partitions (PlatformCluster: 4 partitions, 2 shards); the
+        // forests' points must add up to the reviews accepted, so none is lost between shards or counted twice.
+        var category = TestReviews.NewCategory("rcf");
+        var reviews = TestReviews.Generate(category, 80, seed: 71);
+        await _platform.FlushAsync(); // earlier tests' observations reach their forests before the baseline
+        var before = await _platform.Gateway.GetAnomalyAsync(new GetAnomalyRequest());
+
+        await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews));
+
+        var after = await Eventually.Get(async () =>
+        {
+            await _platform.FlushAsync(category);
+            return await _platform.Gateway.GetAnomalyAsync(new GetAnomalyRequest());
+        }, a => a.PointsSeen - before.PointsSeen >= 80, "80 more points in the anomaly forests");
+        Assert.Equal(80, after.PointsSeen - before.PointsSeen);
+    }
+
+    [Fact]
     public async Task PutReviews_BadRecordsAmongGood_RejectedWithFieldAndRuleWhileGoodOnesPass()
     {
         var category = TestReviews.NewCategory("mixed");

@@ -10,6 +10,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Storage:Provider=mongo", "Storage:Provider")]
     [InlineData("--Storage:Provider=adonet", "Storage:Invariant")]
     [InlineData("--Streams:Provider=eventhubs", "Streams:EventHubs:ConnectionString")]
+    [InlineData("--Pipeline:AnomalyShards=0", "AnomalyShards")]
     public async Task Start_InvalidProviderSetting_FailsNamingTheSetting(string argument, string setting)
     {
         var directory = Directory.CreateTempSubdirectory("revieworleans-config-").FullName;

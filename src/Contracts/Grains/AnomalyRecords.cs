@@ -18,13 +18,14 @@ public sealed record FeatureAttributionRecord(
     [property: Id(2)] double Strength,
     [property: Id(3)] string Direction);
 
-/// <summary>An alert raised when a partition detector's anomaly grade rises.</summary>
+/// <summary>An alert raised when an anomaly shard's grade rises.</summary>
 [GenerateSerializer, Alias("anomaly-alert.v1")]
 public sealed class AnomalyAlertRecord
 {
     [Id(0)] public long TimeMs { get; set; }
     [Id(1)] public double Score { get; set; }
     [Id(2)] public double Grade { get; set; }
+    /// <summary>The anomaly shard (forest) that raised it; the name predates shards and stays for stored alerts.</summary>
     [Id(3)] public int Partition { get; set; }
     [Id(4)] public string ReviewId { get; set; } = "";
     [Id(5)] public string Category { get; set; } = "";

@@ -30,4 +30,14 @@ public static class StreamNames
         var count = System.Text.Encoding.UTF8.GetBytes(reviewId.AsSpan(0, Math.Min(reviewId.Length, 64)), buffer);
         return (int)(System.IO.Hashing.XxHash3.HashToUInt64(buffer[..count]) % (ulong)partitions);
     }
+
+    /// <summary>Default of Pipeline:AnomalyShards, the anomaly grains (forests) the partitions feed.</summary>
+    public const int DefaultAnomalyShards = 2;
+
+    /// <summary>Anomaly grains in use: the configured shards, at most one per partition.</summary>
+    public static int EffectiveAnomalyShards(int anomalyShards, int partitions) => Math.Min(anomalyShards, partitions);
+
+    /// <summary>The anomaly grain that partition <paramref name="partition"/> feeds.</summary>
+    public static int AnomalyShardOf(int partition, int anomalyShards, int partitions) =>
+        partition % EffectiveAnomalyShards(anomalyShards, partitions);
 }
