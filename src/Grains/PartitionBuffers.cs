@@ -67,6 +67,19 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         });
     }
 
+    /// <summary>Keeps a delivery failure of the reviews stream as a dead letter (no review to attach).</summary>
+    public void RecordStreamError(string message, long nowMs)
+    {
+        _deadLetters.Add(new DeadLetterRecord
+        {
+            TimeMs = nowMs,
+            Field = "",
+            Rule = "delivery",
+            Message = message,
+            Stage = "stream",
+        });
+    }
+
     public void Reject(ReviewMessage review, ReviewRejection rejection, long nowMs)
     {
         Counts.Rejected++;

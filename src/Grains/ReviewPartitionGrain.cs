@@ -54,7 +54,7 @@ public sealed partial class ReviewPartitionGrain(
 
         var stream = this.GetStreamProvider(StreamNames.Provider)
             .GetStream<ReviewBatch>(StreamId.Create(StreamNames.Reviews, this.GetPrimaryKeyLong()));
-        await stream.SubscribeAsync(OnBatchAsync);
+        await stream.SubscribeAsync(OnBatchAsync, OnStreamErrorAsync);
 
         this.RegisterGrainTimer(static (grain, _) => grain.Flush(), this,
             new GrainTimerCreationOptions(_options.FlushInterval, _options.FlushInterval) { KeepAlive = true });
@@ -78,6 +78,18 @@ public sealed partial class ReviewPartitionGrain(
             await inFlight;
         }
         Process(batch);
+    }
+
+    /// <summary>
+    /// A delivery failure reported by the stream, such as batches purged from the queue cache before this grain read
+    /// them (it lagged more than Streams:CacheMaxAgeSeconds behind). The reviews are gone; the loss is logged and
+    /// kept as a dead letter so that it does not pass unnoticed.
+    /// </summary>
+    private Task OnStreamErrorAsync(Exception error)
+    {
+        LogStreamError(error, this.GetPrimaryKeyLong());
+        _buffers.RecordStreamError($"{error.GetType().Name}: {error.Message}", clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return Task.CompletedTask;
     }
 
     private void Process(ReviewBatch batch)
@@ -185,6 +197,9 @@ public sealed partial class ReviewPartitionGrain(
             buffers.FoldInto(_buffers);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: the reviews stream reported a delivery failure; reviews may have been lost")]
+    private partial void LogStreamError(Exception error, long partition);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: flushing downstream failed; will retry")]
     private partial void LogFlushFailed(Exception ex, long partition);

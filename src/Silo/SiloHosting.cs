@@ -44,6 +44,24 @@ public static class SiloHosting
                     streams.ConfigurePartitioning(config.GetValue("Streams:Queues", 8));
                     streams.ConfigurePullingAgent(o => o.Configure(a =>
                         a.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(config.GetValue("Streams:PollMilliseconds", 10))));
+                    // Delivered batches stay in the queue cache for rewinds and redelivery. Orleans' defaults keep at
+                    // least the last 5 minutes; measured here the cache held about 185 bytes a review (467 against
+                    // 282 MiB of heap after 1,000,000 reviews with a 5 s cache), which is 1.4 GB at 25,000 reviews/s
+                    // over 5 minutes, carried by the collector too. 30 s bounds it. A partition grain lagging further
+                    // behind than that loses batches, which it reports as a dead letter
+                    // (ReviewPartitionGrain.OnStreamErrorAsync).
+                    var cacheMinSeconds = config.GetValue("Streams:CacheMinSeconds", 5);
+                    var cacheMaxAgeSeconds = config.GetValue("Streams:CacheMaxAgeSeconds", 30);
+                    if (cacheMinSeconds < 0 || cacheMaxAgeSeconds < 1 || cacheMaxAgeSeconds < cacheMinSeconds)
+                    {
+                        throw new OptionsValidationException("Streams:CacheMaxAgeSeconds", typeof(int),
+                            [$"Streams:CacheMinSeconds ({cacheMinSeconds}) must be at least 0 and Streams:CacheMaxAgeSeconds ({cacheMaxAgeSeconds}) at least 1 and not below it"]);
+                    }
+                    streams.ConfigureCacheEviction(o => o.Configure(e =>
+                    {
+                        e.DataMinTimeInCache = TimeSpan.FromSeconds(cacheMinSeconds);
+                        e.DataMaxAgeInCache = TimeSpan.FromSeconds(cacheMaxAgeSeconds);
+                    }));
                 });
                 break;
             case "eventhubs":

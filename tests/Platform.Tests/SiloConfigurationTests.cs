@@ -11,6 +11,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Storage:Provider=adonet", "Storage:Invariant")]
     [InlineData("--Streams:Provider=eventhubs", "Streams:EventHubs:ConnectionString")]
     [InlineData("--Pipeline:AnomalyShards=0", "AnomalyShards")]
+    [InlineData("--Streams:CacheMaxAgeSeconds=0", "Streams:CacheMaxAgeSeconds")]
     public async Task Start_InvalidProviderSetting_FailsNamingTheSetting(string argument, string setting)
     {
         var directory = Directory.CreateTempSubdirectory("revieworleans-config-").FullName;
