@@ -4,7 +4,11 @@ using System.Net;
 using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
 using ReviewOrleans.Analytics.Counting;
 using ReviewOrleans.Analytics.Dedup;
 using ReviewOrleans.Analytics.Forest;
@@ -20,7 +24,7 @@ using ReviewOrleans.Synthetic;
 // End-to-end benchmark: reviews through the gRPC gateway, the "reviews" stream, scoring and window emission, side
 // by side with a bare single-threaded loop doing the same parse, score and aggregate work (the ceiling).
 // Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--concurrency C] [--half-load-seconds S] [--trees T]
-//        [--half-load-rate R] [--partitions P] [--anomaly-shards A]
+//        [--half-load-rate R] [--partitions P] [--anomaly-shards A] [--silo-process]
 var options = BenchOptions.Parse(args);
 Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build");
 
@@ -35,17 +39,22 @@ var bareNoForest = BareLoop.Run(batches, modelPath, pipeline, trees: 0);
 Console.WriteLine($"bare loop, parse+validate+dedup+score+windows+distinct+RCF ({trees} trees): {bare:N0} reviews/s");
 Console.WriteLine($"bare loop, same without RCF:                            {bareNoForest:N0} reviews/s");
 
-// 2. The platform: the silo as Program runs it (SQLite state, memory streams, co-hosted gateway), no dashboard.
+// 2. The platform: the silo as Program runs it (SQLite state, memory streams, co-hosted gateway), no dashboard; in
+// this process by default, or with --silo-process as its own process (the client's heap and collections apart).
 var directory = Directory.CreateTempSubdirectory("revieworleans-bench-").FullName;
 var grpcPort = FreePort();
-var app = SiloApp.Create([
-    $"--Gateway:GrpcPort={grpcPort}", $"--Gateway:HttpPort={FreePort()}", $"--Cluster:SiloPort={FreePort()}",
-    $"--Cluster:GatewayPort={FreePort()}", $"--Storage:SqlitePath={Path.Combine(directory, "bench.db")}",
+var httpPort = FreePort();
+var orleansGatewayPort = FreePort();
+string[] siloArgs = [
+    $"--Gateway:GrpcPort={grpcPort}", $"--Gateway:HttpPort={httpPort}", $"--Cluster:SiloPort={FreePort()}",
+    $"--Cluster:GatewayPort={orleansGatewayPort}", $"--Storage:SqlitePath={Path.Combine(directory, "bench.db")}",
     "--Dashboard:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ReviewOrleans=Warning",
     $"--Pipeline:Partitions={options.Partitions}", $"--Pipeline:AnomalyTrees={trees}",
-    $"--Pipeline:AnomalyShards={options.AnomalyShards}"]);
-await app.StartAsync();
-var cluster = app.Services.GetRequiredService<IClusterClient>();
+    $"--Pipeline:AnomalyShards={options.AnomalyShards}"];
+await using var platform = options.SiloProcess
+    ? await SiloUnderTest.StartProcessAsync(siloArgs, httpPort, orleansGatewayPort)
+    : await SiloUnderTest.StartInProcessAsync(siloArgs);
+var cluster = platform.Cluster;
 using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
 var gateway = new ReviewGateway.ReviewGatewayClient(channel);
 
@@ -88,14 +97,14 @@ var delta = after.LatencyBuckets.Zip(before.LatencyBuckets, (a, b) => a - b).ToA
 await Eventually(() => windows.RecordedCount >= halfCount, TimeSpan.FromSeconds(30));
 windows.StopRecording();
 Console.WriteLine($"platform, half load ({sentRate:N0} reviews/s for {options.HalfLoadSeconds} s): ingest->scored p50 {PartitionStats.Percentile(delta, 0.5)} ms, p99 {PartitionStats.Percentile(delta, 0.99)} ms");
-Console.WriteLine($"                                    GC: heap {heapBeforeHalf / (1 << 20):N0} MiB before (the half-load requests included), {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after, {gcCount} collections ({GC.CollectionCount(1) - gcBefore.Gen1} gen1, {GC.CollectionCount(2) - gcBefore.Gen2} gen2), paused {gcPause.TotalMilliseconds:F0} ms ({gcPause.TotalSeconds / halfSeconds:P1} of the time, {gcPause.TotalMilliseconds / Math.Max(1, gcCount):F1} ms per collection)");
-Console.WriteLine($"                                    ingest->window emitted p50 {windows.Percentile(0.5):F0} ms, p99 {windows.Percentile(0.99):F0} ms (window {app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<PipelineOptions>>().Value.WindowSize.TotalSeconds:F0} s)");
+Console.WriteLine($"                                    GC{(options.SiloProcess ? " of this client process (the silo's own is apart)" : "")}: heap {heapBeforeHalf / (1 << 20):N0} MiB before (the half-load requests included), {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after, {gcCount} collections ({GC.CollectionCount(1) - gcBefore.Gen1} gen1, {GC.CollectionCount(2) - gcBefore.Gen2} gen2), paused {gcPause.TotalMilliseconds:F0} ms ({gcPause.TotalSeconds / halfSeconds:P1} of the time, {gcPause.TotalMilliseconds / Math.Max(1, gcCount):F1} ms per collection)");
+Console.WriteLine($"                                    ingest->window emitted p50 {windows.Percentile(0.5):F0} ms, p99 {windows.Percentile(0.99):F0} ms (window {new PipelineOptions().WindowSize.TotalSeconds:F0} s)");
 Console.WriteLine();
 Console.WriteLine($"ratio platform/bare loop: {throughput / bare:P0} (bare loop with RCF), {throughput / bareNoForest:P0} (without RCF)");
 
 watchCancel.Cancel();
 try { await watch; } catch (OperationCanceledException) { } catch (Grpc.Core.RpcException) { }
-await app.StopAsync();
+await platform.DisposeAsync();
 try { Directory.Delete(directory, true); } catch (IOException) { }
 return 0;
 
@@ -197,7 +206,107 @@ static int FreePort()
     return ((IPEndPoint)listener.LocalEndpoint).Port;
 }
 
-internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards)
+/// <summary>The silo being measured, in this process or as its own, and a cluster client of it.</summary>
+internal sealed class SiloUnderTest : IAsyncDisposable
+{
+    private readonly WebApplication? _app;
+    private readonly Process? _process;
+    private readonly IHost? _client;
+
+    private SiloUnderTest(IClusterClient cluster, WebApplication? app, Process? process, IHost? client)
+    {
+        Cluster = cluster;
+        _app = app;
+        _process = process;
+        _client = client;
+    }
+
+    public IClusterClient Cluster { get; }
+
+    public static async Task<SiloUnderTest> StartInProcessAsync(string[] args)
+    {
+        var app = SiloApp.Create(args);
+        await app.StartAsync();
+        return new SiloUnderTest(app.Services.GetRequiredService<IClusterClient>(), app, null, null);
+    }
+
+    /// <summary>Starts the silo's executable (built beside this program) and connects an Orleans client to it.</summary>
+    public static async Task<SiloUnderTest> StartProcessAsync(string[] args, int httpPort, int orleansGatewayPort)
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "ReviewOrleans.Silo.dll");
+        var start = new ProcessStartInfo("dotnet") { UseShellExecute = false, WorkingDirectory = AppContext.BaseDirectory };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start dotnet {dll}");
+        using var http = new HttpClient();
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"the silo process exited with code {process.ExitCode} before it was healthy");
+            }
+            try
+            {
+                if ((await http.GetAsync($"http://127.0.0.1:{httpPort}/healthz")).IsSuccessStatusCode)
+                {
+                    break;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (deadline.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException("the silo process was not healthy after 2 minutes");
+            }
+            await Task.Delay(100);
+        }
+        var client = Host.CreateDefaultBuilder()
+            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+            .UseOrleansClient(c =>
+            {
+                c.UseLocalhostClustering(orleansGatewayPort);
+                c.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = ("revieworleans", "revieworleans"));
+            })
+            .Build();
+        await client.StartAsync();
+        return new SiloUnderTest(client.Services.GetRequiredService<IClusterClient>(), null, process, client);
+    }
+
+    private bool _disposed;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        if (_client is not null)
+        {
+            await _client.StopAsync();
+            _client.Dispose();
+        }
+        if (_process is not null)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+            _process.Dispose();
+        }
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+    }
+}
+
+internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, bool SiloProcess)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -208,7 +317,7 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
         }
         var trees = Get("trees", 0);
         return new BenchOptions(Get("reviews", 200_000), Get("batch", 500), Get("concurrency", 4), Get("half-load-seconds", 10), Get("half-load-rate", 0), Get("partitions", 16),
-            trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards));
+            trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards), args.Contains("--silo-process"));
     }
 }
 
