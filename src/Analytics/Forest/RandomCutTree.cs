@@ -526,8 +526,7 @@ internal sealed partial class RandomCutTree
         var slot = leafRef - _capacity;
         if (TBox.Equal(ref _leafPoint[slot * _dims], ref MemoryMarshal.GetReference(point), _dims))
         {
-            var leafMass = _leafMass[slot];
-            return (1.0 - leafMass / (2.0 * _mass)) / (depth + Math.Log2(leafMass + 1.0)) * _normalizer;
+            return SeenScore(slot, depth) * _normalizer;
         }
         ref var inverse = ref MemoryMarshal.GetArrayDataReference(InverseDepth);
         ref var boxes = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_boxes), _boxBase);
@@ -703,7 +702,6 @@ internal sealed partial class RandomCutTree
         ref var b1 = ref Unsafe.Add(ref boxes, t1._boxBase);
         ref var b2 = ref Unsafe.Add(ref boxes, t2._boxBase);
         ref var b3 = ref Unsafe.Add(ref boxes, t3._boxBase);
-        double x = value;
         int n0 = t0._root, n1 = t1._root, n2 = t2._root, n3 = t3._root;
         int d0 = 0, d1 = 0, d2 = 0, d3 = 0;
         double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -744,6 +742,16 @@ internal sealed partial class RandomCutTree
     }
 
     /// <summary>
+    /// The unnormalised score of a point equal to leaf <paramref name="slot"/> at <paramref name="depth"/>: the Java
+    /// core's scoreSeen, 1/(depth + log2(mass + 1)), damped by 1 − mass/(2·treeMass).
+    /// </summary>
+    private double SeenScore(int slot, int depth)
+    {
+        var leafMass = _leafMass[slot];
+        return (1.0 - leafMass / (2.0 * _mass)) / (depth + Math.Log2(leafMass + 1.0));
+    }
+
+    /// <summary>
     /// Completes a top-down one-dimensional score: a point equal to its leaf lies in every box on its path, so
     /// it scores as seen alone; otherwise the leaf's unseen score weighs in with the probability left over.
     /// </summary>
@@ -752,8 +760,7 @@ internal sealed partial class RandomCutTree
         var slot = leafRef - _capacity;
         if (_leafPoint[slot] == value)
         {
-            var leafMass = _leafMass[slot];
-            return (1.0 - leafMass / (2.0 * _mass)) / (depth + Math.Log2(leafMass + 1.0)) * _normalizer;
+            return SeenScore(slot, depth) * _normalizer;
         }
         return (sum + stay * Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(InverseDepth), depth)) * _normalizer;
     }
@@ -823,8 +830,7 @@ internal sealed partial class RandomCutTree
         double savedScore;
         if (duplicate)
         {
-            var leafMass = _leafMass[slot];
-            savedScore = (1.0 - leafMass / (2.0 * _mass)) / (depth + Math.Log2(leafMass + 1.0));
+            savedScore = SeenScore(slot, depth);
             treeHigh.Fill(savedScore / (2 * dims));
             treeLow.Fill(savedScore / (2 * dims));
         }
