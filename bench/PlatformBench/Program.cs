@@ -84,7 +84,8 @@ GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
 var heapBeforeHalf = GC.GetGCMemoryInfo().HeapSizeBytes;
 before = await StatsAsync(cluster, options.Partitions);
 windows.StartRecording();
-var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration());
+var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration(), Allocated: GC.GetTotalAllocatedBytes());
+using var allocationSampler = options.Allocations ? new AllocationSampler() : null;
 var halfStart = Stopwatch.StartNew();
 await SendAllAsync(gateway, halfBatches, concurrency: 1, rate: halfRate);
 var sentRate = halfCount / halfStart.Elapsed.TotalSeconds;
@@ -93,12 +94,15 @@ var after = await StatsAsync(cluster, options.Partitions);
 var halfSeconds = halfStart.Elapsed.TotalSeconds;
 var gcPause = GC.GetTotalPauseDuration() - gcBefore.Pause;
 var gcCount = GC.CollectionCount(0) - gcBefore.Gen0;
+var allocatedPerReview = (GC.GetTotalAllocatedBytes() - gcBefore.Allocated) / (double)halfCount;
+var lastEphemeral = GC.GetGCMemoryInfo(GCKind.Ephemeral);
 var delta = after.LatencyBuckets.Zip(before.LatencyBuckets, (a, b) => a - b).ToArray();
 await Eventually(() => windows.RecordedCount >= halfCount, TimeSpan.FromSeconds(30));
 windows.StopRecording();
 Console.WriteLine($"platform, half load ({sentRate:N0} reviews/s for {options.HalfLoadSeconds} s): ingest->scored p50 {PartitionStats.Percentile(delta, 0.5)} ms, p99 {PartitionStats.Percentile(delta, 0.99)} ms");
-Console.WriteLine($"                                    GC{(options.SiloProcess ? " of this client process (the silo's own is apart)" : "")}: heap {heapBeforeHalf / (1 << 20):N0} MiB before (the half-load requests included), {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after, {gcCount} collections ({GC.CollectionCount(1) - gcBefore.Gen1} gen1, {GC.CollectionCount(2) - gcBefore.Gen2} gen2), paused {gcPause.TotalMilliseconds:F0} ms ({gcPause.TotalSeconds / halfSeconds:P1} of the time, {gcPause.TotalMilliseconds / Math.Max(1, gcCount):F1} ms per collection)");
+Console.WriteLine($"                                    GC{(options.SiloProcess ? " of this client process (the silo's own is apart)" : "")}: heap {heapBeforeHalf / (1 << 20):N0} MiB before (the half-load requests included), {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after, {gcCount} collections ({GC.CollectionCount(1) - gcBefore.Gen1} gen1, {GC.CollectionCount(2) - gcBefore.Gen2} gen2), paused {gcPause.TotalMilliseconds:F0} ms ({gcPause.TotalSeconds / halfSeconds:P1} of the time, {gcPause.TotalMilliseconds / Math.Max(1, gcCount):F1} ms per collection); {allocatedPerReview:N0} bytes allocated per review; last gen{lastEphemeral.Generation} collection promoted {lastEphemeral.PromotedBytes / 1024:N0} KiB in {lastEphemeral.PauseDurations[0].TotalMilliseconds:F1} ms");
 Console.WriteLine($"                                    ingest->window emitted p50 {windows.Percentile(0.5):F0} ms, p99 {windows.Percentile(0.99):F0} ms (window {new PipelineOptions().WindowSize.TotalSeconds:F0} s)");
+allocationSampler?.Print(halfCount);
 Console.WriteLine();
 Console.WriteLine($"ratio platform/bare loop: {throughput / bare:P0} (bare loop with RCF), {throughput / bareNoForest:P0} (without RCF)");
 
@@ -306,7 +310,7 @@ internal sealed class SiloUnderTest : IAsyncDisposable
     }
 }
 
-internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, bool SiloProcess)
+internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, bool SiloProcess, bool Allocations)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -317,7 +321,7 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
         }
         var trees = Get("trees", 0);
         return new BenchOptions(Get("reviews", 200_000), Get("batch", 500), Get("concurrency", 4), Get("half-load-seconds", 10), Get("half-load-rate", 0), Get("partitions", 16),
-            trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards), args.Contains("--silo-process"));
+            trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards), args.Contains("--silo-process"), args.Contains("--allocations"));
     }
 }
 
@@ -436,6 +440,52 @@ internal sealed class WindowLog
             }
             _latencies.Sort();
             return _latencies[Math.Min(_latencies.Count - 1, (int)Math.Ceiling(quantile * _latencies.Count) - 1)];
+        }
+    }
+}
+
+/// <summary>
+/// The runtime's allocation sampling (one GCAllocationTick event per ~100 KB allocated, naming the type that crossed
+/// the mark), summed by type: where the bytes of a phase go, in this process, without a profiler.
+/// </summary>
+internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+{
+    private readonly Dictionary<string, (long Bytes, int Samples)> _byType = [];
+
+    protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+    {
+        if (source.Name == "Microsoft-Windows-DotNETRuntime")
+        {
+            EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+        }
+    }
+
+    protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+    {
+        if (e.EventName is not { } name || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null || e.PayloadNames is null)
+        {
+            return;
+        }
+        var type = e.Payload[e.PayloadNames.IndexOf("TypeName")] as string ?? "?";
+        var amountIndex = e.PayloadNames.IndexOf("AllocationAmount64");
+        var amount = Convert.ToInt64(e.Payload[amountIndex >= 0 ? amountIndex : e.PayloadNames.IndexOf("AllocationAmount")], CultureInfo.InvariantCulture);
+        lock (_byType)
+        {
+            var current = _byType.GetValueOrDefault(type);
+            _byType[type] = (current.Bytes + amount, current.Samples + 1);
+        }
+    }
+
+    public void Print(int reviews)
+    {
+        lock (_byType)
+        {
+            var total = _byType.Values.Sum(v => v.Bytes);
+            Console.WriteLine($"allocations sampled: {total / (double)reviews:N0} bytes per review; by type (sampled at ~100 KB):");
+            foreach (var (type, value) in _byType.OrderByDescending(kv => kv.Value.Bytes).Take(25))
+            {
+                Console.WriteLine($"  {value.Bytes / (double)reviews,8:N0} B/review {value.Bytes * 100.0 / total,5:F1} %  {type}");
+            }
         }
     }
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using ReviewOrleans.Contracts.Grains;
 
 namespace ReviewOrleans.Grains;
@@ -14,29 +15,57 @@ public sealed class DeadLetterState
     [Id(1)] public long Total { get; set; }
 }
 
-/// <summary>The bounded dead-letter store: refused records with their reasons, newest kept, all counted.</summary>
+/// <summary>
+/// The bounded dead-letter store: refused records with their reasons, newest kept, all counted. Each write stores
+/// up to <see cref="PipelineOptions.DeadLetterCapacity"/> records (megabytes), so calls share writes through
+/// <see cref="GroupCommit"/>: a flood of malformed records costs a few writes a second, not one per partition flush.
+/// </summary>
+[Reentrant]
 [GrainType("dead-letters")]
-public sealed class DeadLetterGrain(
-    [PersistentState("dead-letters", StorageNames.Default)] IPersistentState<DeadLetterState> state,
-    IOptions<PipelineOptions> options) : Grain, IDeadLetterGrain
+public sealed class DeadLetterGrain : Grain, IDeadLetterGrain
 {
-    private readonly int _capacity = options.Value.DeadLetterCapacity;
+    private readonly IPersistentState<DeadLetterState> _state;
+    private readonly int _capacity;
+    private readonly GroupCommit _commit;
+    private List<DeadLetterRecord> _kept = [];
+    private long _total;
 
-    public async Task Add(List<DeadLetterRecord> deadLetters)
+    public DeadLetterGrain(
+        [PersistentState("dead-letters", StorageNames.Default)] IPersistentState<DeadLetterState> state,
+        IOptions<PipelineOptions> options,
+        TimeProvider clock)
     {
-        var kept = state.State.Kept;
-        kept.AddRange(deadLetters);
-        state.State.Total += deadLetters.Count;
-        kept.KeepNewest(_capacity);
-        await state.WriteStateAsync();
+        _state = state;
+        _capacity = options.Value.DeadLetterCapacity;
+        _commit = new GroupCommit(WriteSnapshotAsync, options.Value.StateWriteInterval, clock);
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _kept = [.. _state.State.Kept];
+        _total = _state.State.Total;
+        return Task.CompletedTask;
+    }
+
+    public Task Add(List<DeadLetterRecord> deadLetters)
+    {
+        _kept.AddRange(deadLetters);
+        _total += deadLetters.Count;
+        _kept.KeepNewest(_capacity);
+        return _commit.CommitAsync();
     }
 
     public Task<DeadLetterPage> List(int limit)
     {
-        var kept = state.State.Kept;
-        var take = Math.Clamp(limit, 0, kept.Count);
-        var page = kept.GetRange(kept.Count - take, take);
+        var take = Math.Clamp(limit, 0, _kept.Count);
+        var page = _kept.GetRange(_kept.Count - take, take);
         page.Reverse();
-        return Task.FromResult(new DeadLetterPage(state.State.Total, page));
+        return Task.FromResult(new DeadLetterPage(_total, page));
+    }
+
+    private Task WriteSnapshotAsync()
+    {
+        _state.State = new DeadLetterState { Kept = [.. _kept], Total = _total };
+        return _state.WriteStateAsync();
     }
 }

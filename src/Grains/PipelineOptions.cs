@@ -49,6 +49,13 @@ public sealed class PipelineOptions
     /// <summary>Dead letters kept; beyond it the oldest are dropped (the total is still counted).</summary>
     public int DeadLetterCapacity { get; set; } = 10_000;
 
+    /// <summary>
+    /// Least time between two writes of a priority queue's or the dead-letter store's state, each of which stores the
+    /// whole bounded list; calls arriving meanwhile share the next write and return once it is done. Zero writes as
+    /// soon as the previous write ends.
+    /// </summary>
+    public TimeSpan StateWriteInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Windows whose distinct review counts the counting grain keeps.</summary>
     public int DistinctWindowsKept { get; set; } = 60;
 
@@ -108,6 +115,7 @@ public sealed class PipelineOptions
         Require(PriorityMaxStars is >= 1 and <= 5, nameof(PriorityMaxStars), "must be 1..5");
         Require(PriorityQueueCapacity >= 1, nameof(PriorityQueueCapacity), "must be at least 1");
         Require(DeadLetterCapacity >= 1, nameof(DeadLetterCapacity), "must be at least 1");
+        Require(StateWriteInterval >= TimeSpan.Zero && StateWriteInterval <= TimeSpan.FromSeconds(10), nameof(StateWriteInterval), "must be 0..10 s");
         Require(DistinctWindowsKept >= 1, nameof(DistinctWindowsKept), "must be at least 1");
         Require(AnomalyTrees is null or >= 1 and <= 1_000, nameof(AnomalyTrees), "must be 1..1000");
         Require(AnomalyShards is >= 1 and <= 4096, nameof(AnomalyShards), "must be 1..4096");

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using ReviewOrleans.Contracts.Grains;
 
 namespace ReviewOrleans.Grains;
@@ -18,38 +19,89 @@ public sealed class PriorityQueueState
 
 /// <summary>
 /// A category's queue of reviews predicted at 2 stars or fewer, awaiting a person. Bounded: when full, the oldest
-/// pending review is dropped and counted. Every change is persisted before the call returns.
+/// pending review is dropped and counted. Every change is persisted before the call returns; calls that arrive while
+/// a write is pending share the next one (<see cref="GroupCommit"/>, at most one write per
+/// <see cref="PipelineOptions.StateWriteInterval"/>), since each write stores the whole queue.
 /// </summary>
+/// <remarks>
+/// Reentrant so that calls can join a pending write. The working queue lives in fields; each write persists a
+/// snapshot taken as it starts, so calls interleaving with a write never change what is being serialised.
+/// Enqueue is idempotent per review id while the review is pending: a partition that re-sends after a failed call
+/// does not queue the review twice.
+/// </remarks>
+[Reentrant]
 [GrainType("priority-queue")]
-public sealed class PriorityQueueGrain(
-    [PersistentState("priority-queue", StorageNames.Default)] IPersistentState<PriorityQueueState> state,
-    IOptions<PipelineOptions> options) : Grain, IPriorityQueueGrain
+public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
 {
-    private readonly int _capacity = options.Value.PriorityQueueCapacity;
+    private readonly IPersistentState<PriorityQueueState> _state;
+    private readonly int _capacity;
+    private readonly GroupCommit _commit;
+    private List<PriorityReviewRecord> _pending = [];
+    private readonly HashSet<string> _pendingIds = new(StringComparer.Ordinal);
+    private long _dropped;
+    private long _acknowledged;
 
-    public async Task Enqueue(List<PriorityReviewRecord> reviews)
+    public PriorityQueueGrain(
+        [PersistentState("priority-queue", StorageNames.Default)] IPersistentState<PriorityQueueState> state,
+        IOptions<PipelineOptions> options,
+        TimeProvider clock)
     {
-        var pending = state.State.Pending;
-        pending.AddRange(reviews);
-        state.State.Dropped += pending.KeepNewest(_capacity);
-        await state.WriteStateAsync();
+        _state = state;
+        _capacity = options.Value.PriorityQueueCapacity;
+        _commit = new GroupCommit(WriteSnapshotAsync, options.Value.StateWriteInterval, clock);
+    }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _pending = [.. _state.State.Pending];
+        _pendingIds.UnionWith(_pending.Select(r => r.ReviewId));
+        _dropped = _state.State.Dropped;
+        _acknowledged = _state.State.Acknowledged;
+        return Task.CompletedTask;
+    }
+
+    public Task Enqueue(List<PriorityReviewRecord> reviews)
+    {
+        foreach (var review in reviews)
+        {
+            if (_pendingIds.Add(review.ReviewId))
+            {
+                _pending.Add(review);
+            }
+        }
+        var excess = _pending.Count - _capacity;
+        if (excess > 0)
+        {
+            for (var i = 0; i < excess; i++)
+            {
+                _pendingIds.Remove(_pending[i].ReviewId);
+            }
+            _pending.RemoveRange(0, excess);
+            _dropped += excess;
+        }
+        return _commit.CommitAsync();
     }
 
     /// <summary>The most urgent first: lowest expected stars, then oldest.</summary>
-    public Task<List<PriorityReviewRecord>> List(int limit) => Task.FromResult(state.State.Pending
+    public Task<List<PriorityReviewRecord>> List(int limit) => Task.FromResult(_pending
         .OrderBy(r => r.ExpectedStars).ThenBy(r => r.ReceivedMs)
         .Take(Math.Max(0, limit))
         .ToList());
 
     public async Task<bool> Acknowledge(string reviewId)
     {
-        var removed = state.State.Pending.RemoveAll(r => r.ReviewId == reviewId);
-        if (removed == 0)
+        if (!_pendingIds.Remove(reviewId))
         {
             return false;
         }
-        state.State.Acknowledged += removed;
-        await state.WriteStateAsync();
+        _acknowledged += _pending.RemoveAll(r => r.ReviewId == reviewId);
+        await _commit.CommitAsync();
         return true;
+    }
+
+    private Task WriteSnapshotAsync()
+    {
+        _state.State = new PriorityQueueState { Pending = [.. _pending], Dropped = _dropped, Acknowledged = _acknowledged };
+        return _state.WriteStateAsync();
     }
 }

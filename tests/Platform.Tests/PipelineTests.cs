@@ -122,6 +122,23 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
+    public async Task PriorityQueue_ReSentAndConcurrentEnqueues_EachReviewQueuedOnceAndAllPersisted()
+    {
+        var category = TestReviews.NewCategory("prio-group");
+        var queue = _platform.Grains.GetGrain<IPriorityQueueGrain>(category);
+        PriorityReviewRecord Record(int i) => new() { ReviewId = $"{category}-{i}", Category = category, PredictedStars = 1, ExpectedStars = 1 + i / 100.0, ReviewBody = "broke", ReceivedMs = i };
+
+        // Sixteen partitions flushing at once share writes; one of them re-sends its records after a failed call.
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(p => queue.Enqueue(Enumerable.Range(p * 10, 10).Select(Record).ToList())));
+        await queue.Enqueue(Enumerable.Range(0, 10).Select(Record).ToList());
+
+        var listed = await queue.List(1_000);
+        Assert.Equal(160, listed.Count);
+        Assert.Equal(160, listed.Select(r => r.ReviewId).Distinct().Count());
+        Assert.Equal(Record(0).ReviewId, listed[0].ReviewId); // most urgent first
+    }
+
+    [Fact]
     public async Task PutReviews_NegativeReview_QueuedForAttentionUntilAcknowledged()
     {
         var category = TestReviews.NewCategory("prio");

@@ -25,13 +25,14 @@ public sealed class RestartTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ClusterRestart_OnEmbeddedStorage_CategoryHistoryCountsAndForestsSurvive()
+    public async Task ClusterRestart_OnEmbeddedStorage_CategoryHistoryCountsForestsAndPriorityQueueSurvive()
     {
         const string serviceId = "restart-tests";
         var category = TestReviews.NewCategory("restart");
         GetCategorySentimentResponse historyBefore;
         long pointsBefore;
         long categoryCountBefore;
+        List<PriorityReviewRecord> queuedBefore;
 
         await using (var first = await PlatformCluster.StartAsync(DatabasePath, serviceId))
         {
@@ -46,6 +47,14 @@ public sealed class RestartTests : IAsyncLifetime
             categoryCountBefore = (await Eventually.Get(
                 async () => await first.Gateway.GetCountsAsync(new GetCountsRequest()),
                 c => c.PerCategory.GetValueOrDefault(category) == 120, "counts of the category")).PerCategory[category];
+
+            // Concurrent enqueues share group-committed writes; each call returns once its records are stored, and
+            // the queue grain writes nothing on deactivation, so what survives is what those writes stored.
+            var queue = first.Grains.GetGrain<IPriorityQueueGrain>(category + "-queue");
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(p => queue.Enqueue(
+                [new PriorityReviewRecord { ReviewId = $"q-{p}", Category = category + "-queue", PredictedStars = 1, ExpectedStars = 1.5, ReviewBody = "broke", ReceivedMs = p }])));
+            queuedBefore = await queue.List(100);
+            Assert.Equal(8, queuedBefore.Count);
         } // stopping the silos deactivates every grain, which saves what changed since its last write
 
         await using var second = await PlatformCluster.StartAsync(DatabasePath, serviceId);
@@ -56,5 +65,7 @@ public sealed class RestartTests : IAsyncLifetime
         var counts = await second.Gateway.GetCountsAsync(new GetCountsRequest());
         Assert.Equal(categoryCountBefore, counts.PerCategory[category]);
         Assert.Contains(category, (await second.Gateway.ListCategoriesAsync(new ListCategoriesRequest())).Categories);
+        var queuedAfter = await second.Grains.GetGrain<IPriorityQueueGrain>(category + "-queue").List(100);
+        Assert.Equal(queuedBefore.Select(r => r.ReviewId), queuedAfter.Select(r => r.ReviewId));
     }
 }
