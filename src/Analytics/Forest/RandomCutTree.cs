@@ -50,6 +50,13 @@ internal sealed partial class RandomCutTree
     private static readonly double[] InverseDepth =
         Enumerable.Range(0, RandomCutForestOptions.MaxSampleSize + 1).Select(k => 1.0 / (k + 1)).ToArray();
 
+    /// <summary>
+    /// log2(m + 1) for leaf masses m: a point equal to a sampled one (common with discrete features such as star
+    /// ratings) needs it for every tree, and the libm call was 3 % of the platform's CPU time.
+    /// </summary>
+    private static readonly double[] Log2MassPlusOne =
+        Enumerable.Range(0, RandomCutForestOptions.MaxSampleSize + 1).Select(m => Math.Log2(m + 1.0)).ToArray();
+
     /// <summary>Root-to-leaf paths of the trees being scored on this thread (the batch API scores on several).</summary>
     [ThreadStatic]
     private static ushort[]? t_paths;
@@ -748,7 +755,7 @@ internal sealed partial class RandomCutTree
     private double SeenScore(int slot, int depth)
     {
         var leafMass = _leafMass[slot];
-        return (1.0 - leafMass / (2.0 * _mass)) / (depth + Math.Log2(leafMass + 1.0));
+        return (1.0 - leafMass / (2.0 * _mass)) / (depth + Log2MassPlusOne[leafMass]);
     }
 
     /// <summary>
