@@ -98,7 +98,7 @@ public sealed partial class ReviewIngestor(
     {
         try
         {
-            await stream.OnNextAsync(new ReviewBatch { Reviews = items.Select(x => x.Review).ToArray() });
+            await stream.OnNextAsync(ReviewBatch.Create(items.ConvertAll(x => x.Review)));
         }
         catch (Exception ex)
         {

@@ -80,6 +80,19 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         });
     }
 
+    public void RecordUndecodableBatch(int count, string message, long nowMs)
+    {
+        Counts.Rejected += count;
+        _deadLetters.Add(new DeadLetterRecord
+        {
+            TimeMs = nowMs,
+            Field = "batch",
+            Rule = "decode",
+            Message = $"{count} reviews lost: {message}",
+            Stage = "stream",
+        });
+    }
+
     public void Reject(ReviewMessage review, ReviewRejection rejection, long nowMs)
     {
         Counts.Rejected++;

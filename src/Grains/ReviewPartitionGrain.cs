@@ -95,10 +95,23 @@ public sealed partial class ReviewPartitionGrain(
     private void Process(ReviewBatch batch)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        ReviewMessage[] reviews;
+        try
+        {
+            reviews = batch.Decode();
+        }
+        catch (InvalidDataException ex)
+        {
+            // Another producer's malformed batch: its reviews cannot be read, but its loss is recorded and the
+            // partition goes on with the next batch.
+            LogUndecodableBatch(ex, this.GetPrimaryKeyLong(), batch.Count);
+            _buffers.RecordUndecodableBatch(batch.Count, ex.Message, now);
+            return;
+        }
         _accepted.Clear();
         _acceptedIdHashes.Clear();
         _texts.Clear();
-        foreach (var review in batch.Reviews)
+        foreach (var review in reviews)
         {
             var rejection = ReviewValidator.Validate(review);
             if (rejection is not null)
@@ -200,6 +213,9 @@ public sealed partial class ReviewPartitionGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: the reviews stream reported a delivery failure; reviews may have been lost")]
     private partial void LogStreamError(Exception error, long partition);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: a batch of {Count} reviews could not be decoded and was dead-lettered")]
+    private partial void LogUndecodableBatch(Exception error, long partition, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: flushing downstream failed; will retry")]
     private partial void LogFlushFailed(Exception ex, long partition);

@@ -122,6 +122,28 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ReviewsStream_UndecodableBatchFromAnotherProducer_DeadLetteredAndThePartitionGoesOn()
+    {
+        var category = TestReviews.NewCategory("foreign");
+        var reviews = TestReviews.Generate(category, 5, seed: 17);
+        var partition = Contracts.Grains.StreamNames.PartitionOf(reviews[0].ReviewId, PlatformCluster.Partitions);
+        var stream = _platform.Cluster.Client.GetStreamProvider(Contracts.Grains.StreamNames.Provider)
+            .GetStream<Contracts.Reviews.ReviewBatch>(Orleans.Runtime.StreamId.Create(Contracts.Grains.StreamNames.Reviews, partition));
+        var truncated = Contracts.Reviews.ReviewBatchEncoding.Encode(reviews)[..^3];
+
+        await stream.OnNextAsync(new Contracts.Reviews.ReviewBatch { Payload = truncated, Count = 5 });
+        await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews)); // same reviews, the gateway's way
+
+        await WaitForCount(category, 5);
+        var deadLetters = await Eventually.Get(
+            async () => await _platform.Gateway.ListDeadLettersAsync(new ListDeadLettersRequest { Limit = 10_000 }),
+            d => d.DeadLetters.Any(x => x.Stage == "stream" && x.Rule == "decode"), "the undecodable batch's dead letter");
+        var letter = deadLetters.DeadLetters.First(x => x.Stage == "stream" && x.Rule == "decode");
+        Assert.Equal("batch", letter.Field);
+        Assert.StartsWith("5 reviews lost: review batch: ", letter.Message);
+    }
+
+    [Fact]
     public async Task PriorityQueue_ReSentAndConcurrentEnqueues_EachReviewQueuedOnceAndAllPersisted()
     {
         var category = TestReviews.NewCategory("prio-group");
