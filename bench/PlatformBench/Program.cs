@@ -91,6 +91,7 @@ await SendAllAsync(gateway, halfBatches, concurrency: 1, rate: halfRate);
 var sentRate = halfCount / halfStart.Elapsed.TotalSeconds;
 await WaitScoredAsync(cluster, options.Partitions, before.Scored + halfCount);
 var after = await StatsAsync(cluster, options.Partitions);
+allocationSampler?.Stop();
 var halfSeconds = halfStart.Elapsed.TotalSeconds;
 var gcPause = GC.GetTotalPauseDuration() - gcBefore.Pause;
 var gcCount = GC.CollectionCount(0) - gcBefore.Gen0;
@@ -451,6 +452,10 @@ internal sealed class WindowLog
 internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
 {
     private readonly Dictionary<string, (long Bytes, int Samples)> _byType = [];
+    private volatile bool _stopped;
+
+    /// <summary>Ends the phase: later samples (the wait for windows, say) are not counted.</summary>
+    public void Stop() => _stopped = true;
 
     protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
     {
@@ -462,13 +467,19 @@ internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListen
 
     protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
     {
-        if (e.EventName is not { } name || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null || e.PayloadNames is null)
+        if (_stopped || e.EventName is not { } name || !name.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null || e.PayloadNames is null)
         {
             return;
         }
-        var type = e.Payload[e.PayloadNames.IndexOf("TypeName")] as string ?? "?";
+        var typeIndex = e.PayloadNames.IndexOf("TypeName");
         var amountIndex = e.PayloadNames.IndexOf("AllocationAmount64");
-        var amount = Convert.ToInt64(e.Payload[amountIndex >= 0 ? amountIndex : e.PayloadNames.IndexOf("AllocationAmount")], CultureInfo.InvariantCulture);
+        amountIndex = amountIndex >= 0 ? amountIndex : e.PayloadNames.IndexOf("AllocationAmount");
+        if (amountIndex < 0)
+        {
+            return;
+        }
+        var type = typeIndex >= 0 ? e.Payload[typeIndex] as string ?? "?" : "?";
+        var amount = Convert.ToInt64(e.Payload[amountIndex], CultureInfo.InvariantCulture);
         lock (_byType)
         {
             var current = _byType.GetValueOrDefault(type);

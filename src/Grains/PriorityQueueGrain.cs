@@ -26,6 +26,7 @@ public sealed class PriorityQueueState
 /// <remarks>
 /// Reentrant so that calls can join a pending write. The working queue lives in fields; each write persists a
 /// snapshot taken as it starts, so calls interleaving with a write never change what is being serialised.
+/// <see cref="List"/> reads the working queue, which may include changes whose write is still pending.
 /// Enqueue is idempotent per review id while the review is pending: a partition that re-sends after a failed call
 /// does not queue the review twice.
 /// </remarks>
@@ -92,6 +93,8 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
     {
         if (!_pendingIds.Remove(reviewId))
         {
+            // Perhaps acknowledged a moment ago by a call whose write is still pending: answer after it.
+            await _commit.WhenPersistedAsync();
             return false;
         }
         _acknowledged += _pending.RemoveAll(r => r.ReviewId == reviewId);

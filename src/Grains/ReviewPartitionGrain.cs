@@ -104,8 +104,10 @@ public sealed partial class ReviewPartitionGrain(
         {
             // Another producer's malformed batch: its reviews cannot be read, but its loss is recorded and the
             // partition goes on with the next batch.
-            LogUndecodableBatch(ex, this.GetPrimaryKeyLong(), batch.Count);
-            _buffers.RecordUndecodableBatch(batch.Count, ex.Message, now);
+            // The declared count comes from the same untrusted producer: a review takes at least two bytes.
+            var lost = Math.Clamp(batch.Count, 0, batch.Payload.Length / 2);
+            LogUndecodableBatch(ex, this.GetPrimaryKeyLong(), lost);
+            _buffers.RecordUndecodableBatch(lost, ex.Message, now);
             return;
         }
         _accepted.Clear();

@@ -117,4 +117,60 @@ public sealed class GroupCommitTests
         store[1].Done.SetResult();
         await retry;
     }
+
+    [Fact]
+    public async Task CommitAsync_WhileAWriteRuns_NoSecondWriteStartsWhateverTheClock()
+    {
+        var clock = new FakeTimeProvider();
+        var store = new ManualStore(clock);
+        var commit = new GroupCommit(store.Write, Interval, clock);
+
+        var first = commit.CommitAsync();
+        var second = commit.CommitAsync();
+        clock.Advance(TimeSpan.FromSeconds(5)); // far past the interval, but write 1 is still running
+        await Task.Yield();
+        Assert.Equal(1, store.WriteCount);
+
+        store[0].Done.SetResult();
+        await first;
+        await store.WaitForWrites(2);
+        store[1].Done.SetResult();
+        await second;
+    }
+
+    [Fact]
+    public async Task CommitAsync_WriteFailsWhileTheNextWaits_TheNextStillWritesAndSucceeds()
+    {
+        var clock = new FakeTimeProvider();
+        var store = new ManualStore(clock);
+        var commit = new GroupCommit(store.Write, Interval, clock);
+
+        var failing = commit.CommitAsync();
+        store.Changes = 3;
+        var waiting = commit.CommitAsync();
+        store[0].Done.SetException(new IOException("disk full"));
+        await Assert.ThrowsAsync<IOException>(() => failing);
+
+        await store.WaitForWrites(2);
+        Assert.Equal(3, store[1].Snapshot);
+        store[1].Done.SetResult();
+        await waiting;
+    }
+
+    [Fact]
+    public async Task WhenPersistedAsync_WaitsForThePendingWriteOnlyAndStartsNone()
+    {
+        var clock = new FakeTimeProvider();
+        var store = new ManualStore(clock);
+        var commit = new GroupCommit(store.Write, Interval, clock);
+        Assert.True(commit.WhenPersistedAsync().IsCompleted); // nothing pending
+
+        var first = commit.CommitAsync();
+        var persisted = commit.WhenPersistedAsync();
+        Assert.False(persisted.IsCompleted);
+        store[0].Done.SetException(new IOException("disk full")); // its caller reports it; the reader just waits
+        await persisted;
+        await Assert.ThrowsAsync<IOException>(() => first);
+        Assert.Equal(1, store.WriteCount);
+    }
 }

@@ -69,6 +69,18 @@ public sealed class ReviewBatchEncodingTests
         Assert.Contains("after the last of 1 reviews", Assert.Throws<InvalidDataException>(() => ReviewBatchEncoding.Decode(padded)).Message);
     }
 
+    [Theory]
+    [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x07 }, "cannot fit")] // a huge count
+    [InlineData(new byte[] { 1, 1, 0xFF, 0xFF, 0xFF, 0x7F }, "runs past the end")] // a huge review length
+    [InlineData(new byte[] { 1, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0x0F }, "out of range")] // a length beyond int
+    [InlineData(new byte[] { 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F }, "not a valid 64-bit varint")]
+    [InlineData(new byte[] { 1, 1, 7, 0x80, 0x01, 0x80, 0x80, 0x80, 0x80, 0x20 }, "not a 32-bit integer")] // star_rating 2^32
+    public void Decode_HostileHeaderOrField_InvalidDataBeforeAnyLargeAllocation(byte[] payload, string expected)
+    {
+        var error = Assert.Throws<InvalidDataException>(() => ReviewBatchEncoding.Decode(payload));
+        Assert.Contains(expected, error.Message);
+    }
+
     [Fact]
     public void Decode_ReviewWithFieldsOfALaterVersion_ReadsTheKnownFieldsAndSkipsTheRest()
     {

@@ -22,7 +22,12 @@ public static class ReviewBatchEncoding
         Span<int> lengths = reviews.Count <= 1024 ? stackalloc int[reviews.Count] : new int[reviews.Count];
         for (var i = 0; i < reviews.Count; i++)
         {
-            var length = BodySize(reviews[i] ?? throw new ArgumentException($"review {i} is null", nameof(reviews)));
+            var review = reviews[i] ?? throw new ArgumentException($"review {i} is null", nameof(reviews));
+            if (review.ReviewId is null || review.ProductCategory is null || review.ReviewBody is null)
+            {
+                throw new ArgumentException($"review {i} has a null review_id, product_category or review_body", nameof(reviews));
+            }
+            var length = BodySize(review);
             lengths[i] = length;
             size += VarintSize((uint)length) + length;
         }
@@ -273,13 +278,17 @@ public static class ReviewBatchEncoding
             for (var shift = 0; shift < 64; shift += 7)
             {
                 var b = Byte(what);
+                if (shift == 63 && b > 1)
+                {
+                    break; // a tenth byte may hold only the 64th bit
+                }
                 value |= (ulong)(b & 0x7F) << shift;
                 if (b < 0x80)
                 {
                     return value;
                 }
             }
-            throw new InvalidDataException($"review batch: {what}: varint longer than 10 bytes at byte {Position}");
+            throw new InvalidDataException($"review batch: {what}: not a valid 64-bit varint at byte {Position}");
         }
 
         public int Varint(Site what)
