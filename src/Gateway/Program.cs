@@ -34,7 +34,9 @@ builder.UseOrleansClient(client =>
     }
     else
     {
-        client.AddMemoryStreams(StreamNames.Provider);
+        // The silos' queue count, or published batches land in queues that no silo pulls.
+        client.AddMemoryStreams(StreamNames.Provider, streams =>
+            streams.ConfigurePartitioning(config.GetValue(StreamNames.QueuesSetting, StreamNames.DefaultQueues)));
     }
 });
 

@@ -41,7 +41,7 @@ public static class SiloHosting
             case "memory":
                 silo.AddMemoryStreams(StreamNames.Provider, streams =>
                 {
-                    streams.ConfigurePartitioning(config.GetValue("Streams:Queues", 8));
+                    streams.ConfigurePartitioning(config.GetValue(StreamNames.QueuesSetting, StreamNames.DefaultQueues));
                     streams.ConfigurePullingAgent(o => o.Configure(a =>
                         a.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(config.GetValue("Streams:PollMilliseconds", 10))));
                     // Delivered batches stay in the queue cache for rewinds and redelivery. Orleans' defaults keep at

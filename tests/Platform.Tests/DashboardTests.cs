@@ -57,8 +57,10 @@ public sealed class StandaloneGatewayTests
     public async Task StandaloneGateway_ReviewsSentThroughIt_ReachTheSilosWindows()
     {
         var serviceId = $"standalone-{Guid.NewGuid():N}";
-        await using var silo = await SiloProcess.StartAsync("--Dashboard:Enabled=false", $"--Cluster:ServiceId={serviceId}");
-        await using var gatewayProcess = await SiloProcess.StartGatewayAsync(silo, serviceId);
+        // Not the default queue count: the gateway must map streams onto the silo's queues, not Orleans' default 8.
+        const string queues = "--Streams:Queues=4";
+        await using var silo = await SiloProcess.StartAsync("--Dashboard:Enabled=false", $"--Cluster:ServiceId={serviceId}", queues);
+        await using var gatewayProcess = await SiloProcess.StartGatewayAsync(silo, serviceId, queues);
         using var channel = GrpcChannel.ForAddress(gatewayProcess.GrpcAddress);
         var gateway = new ReviewGateway.ReviewGatewayClient(channel);
         var category = TestReviews.NewCategory("standalone");

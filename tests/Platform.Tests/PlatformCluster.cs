@@ -114,7 +114,8 @@ public sealed class PlatformCluster : IAsyncDisposable
     private sealed class ClientConfigurator : IClientBuilderConfigurator
     {
         public void Configure(IConfiguration configuration, IClientBuilder clientBuilder) =>
-            clientBuilder.AddMemoryStreams(StreamNames.Provider);
+            clientBuilder.AddMemoryStreams(StreamNames.Provider, streams =>
+                streams.ConfigurePartitioning(configuration.GetValue(StreamNames.QueuesSetting, StreamNames.DefaultQueues)));
     }
 }
 

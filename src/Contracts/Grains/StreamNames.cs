@@ -6,6 +6,16 @@ public static class StreamNames
     /// <summary>The stream provider's name, whatever its kind (memory by default, Event Hubs optional).</summary>
     public const string Provider = "ReviewStreams";
 
+    /// <summary>
+    /// Setting for the memory streams' queue count. Every process that publishes or pulls (silos, standalone
+    /// gateways) must use the same count: the queue a stream maps to, and so the queue grain written to, depends on
+    /// it, and items sent to a queue that no silo pulls are lost without an error.
+    /// </summary>
+    public const string QueuesSetting = "Streams:Queues";
+
+    /// <summary>Orleans' own default queue count, kept as the default here.</summary>
+    public const int DefaultQueues = 8;
+
     /// <summary>Incoming reviews, keyed by partition number (0..P-1); each item is a <see cref="Reviews.ReviewBatch"/>.</summary>
     public const string Reviews = "reviews";
 
