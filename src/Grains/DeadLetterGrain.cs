@@ -19,6 +19,8 @@ public sealed class DeadLetterState
 /// The bounded dead-letter store: refused records with their reasons, newest kept, all counted. Each write stores
 /// up to <see cref="PipelineOptions.DeadLetterCapacity"/> records (megabytes), so calls share writes through
 /// <see cref="GroupCommit"/>: a flood of malformed records costs a few writes a second, not one per partition flush.
+/// Records carry ids, so a sender that re-sends after a failed call (whose records the store may already hold) does
+/// not store or count them twice while they are kept.
 /// </summary>
 [Reentrant]
 [GrainType("dead-letters")]
@@ -28,6 +30,7 @@ public sealed class DeadLetterGrain : Grain, IDeadLetterGrain
     private readonly int _capacity;
     private readonly GroupCommit _commit;
     private List<DeadLetterRecord> _kept = [];
+    private readonly HashSet<Guid> _keptIds = [];
     private long _total;
 
     public DeadLetterGrain(
@@ -43,15 +46,31 @@ public sealed class DeadLetterGrain : Grain, IDeadLetterGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _kept = [.. _state.State.Kept];
+        _keptIds.UnionWith(_kept.Select(d => d.Id));
         _total = _state.State.Total;
         return Task.CompletedTask;
     }
 
+    /// <summary>Stores the records; one already kept (a sender's re-send after a failed call) is not added again.</summary>
     public Task Add(List<DeadLetterRecord> deadLetters)
     {
-        _kept.AddRange(deadLetters);
-        _total += deadLetters.Count;
-        _kept.KeepNewest(_capacity);
+        foreach (var deadLetter in deadLetters)
+        {
+            if (_keptIds.Add(deadLetter.Id))
+            {
+                _kept.Add(deadLetter);
+                _total++;
+            }
+        }
+        var excess = _kept.Count - _capacity;
+        if (excess > 0)
+        {
+            for (var i = 0; i < excess; i++)
+            {
+                _keptIds.Remove(_kept[i].Id);
+            }
+            _kept.RemoveRange(0, excess);
+        }
         return _commit.CommitAsync();
     }
 

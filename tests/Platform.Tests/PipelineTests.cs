@@ -144,6 +144,24 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
+    public async Task DeadLetters_SentAgainAfterAFailedCall_StoredAndCountedOnce()
+    {
+        // A store of its own (the pipeline uses key 0), so that no other test's dead letters arrive meanwhile.
+        var store = _platform.Grains.GetGrain<IDeadLetterGrain>(Random.Shared.NextInt64(1, long.MaxValue));
+        var marker = Guid.NewGuid().ToString("N");
+        List<DeadLetterRecord> letters = [.. Enumerable.Range(0, 3).Select(i => new DeadLetterRecord { ReviewId = $"{marker}-{i}", Field = "review_body", Rule = "required", Stage = "test" })];
+        var before = (await store.List(0)).Total;
+
+        await Task.WhenAll(store.Add(letters), store.Add(letters)); // the second, as a sender's retry
+        await store.Add([letters[1]]);
+
+        var page = await store.List(10_000);
+        Assert.Equal(0, before);
+        Assert.Equal(3, page.Total);
+        Assert.Equal(letters.Select(d => d.ReviewId), page.DeadLetters.Select(d => d.ReviewId).Reverse());
+    }
+
+    [Fact]
     public async Task PriorityQueue_ReSentAndConcurrentEnqueues_EachReviewQueuedOnce()
     {
         var category = TestReviews.NewCategory("prio-group");

@@ -27,6 +27,9 @@ public sealed class DeadLetterRecord
     [Id(5)] public string Stage { get; set; } = "";
     [Id(6)] public string Raw { get; set; } = "";
 
+    /// <summary>Identity of this record, so that a sender re-sending after a failed call does not store it twice.</summary>
+    [Id(7)] public Guid Id { get; set; } = Guid.NewGuid();
+
     /// <summary>Longest prefix of a raw record that is kept.</summary>
     public const int MaxRawLength = 1024;
 
