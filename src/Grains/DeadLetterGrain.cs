@@ -27,10 +27,8 @@ public sealed class DeadLetterState
 public sealed class DeadLetterGrain : Grain, IDeadLetterGrain
 {
     private readonly IPersistentState<DeadLetterState> _state;
-    private readonly int _capacity;
     private readonly GroupCommit _commit;
-    private List<DeadLetterRecord> _kept = [];
-    private readonly HashSet<Guid> _keptIds = [];
+    private readonly BoundedKeyedList<DeadLetterRecord, Guid> _kept;
     private long _total;
 
     public DeadLetterGrain(
@@ -39,14 +37,13 @@ public sealed class DeadLetterGrain : Grain, IDeadLetterGrain
         TimeProvider clock)
     {
         _state = state;
-        _capacity = options.Value.DeadLetterCapacity;
+        _kept = new(options.Value.DeadLetterCapacity, static d => d.Id);
         _commit = new GroupCommit(WriteSnapshotAsync, options.Value.StateWriteInterval, clock);
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _kept = [.. _state.State.Kept];
-        _keptIds.UnionWith(_kept.Select(d => d.Id));
+        _kept.Load(_state.State.Kept);
         _total = _state.State.Total;
         return Task.CompletedTask;
     }
@@ -56,35 +53,27 @@ public sealed class DeadLetterGrain : Grain, IDeadLetterGrain
     {
         foreach (var deadLetter in deadLetters)
         {
-            if (_keptIds.Add(deadLetter.Id))
-            {
-                _kept.Add(deadLetter);
-                _total++;
-            }
+            _total += _kept.TryAdd(deadLetter) ? 1 : 0;
         }
-        var excess = _kept.Count - _capacity;
-        if (excess > 0)
-        {
-            for (var i = 0; i < excess; i++)
-            {
-                _keptIds.Remove(_kept[i].Id);
-            }
-            _kept.RemoveRange(0, excess);
-        }
+        _kept.TrimOldest();
         return _commit.CommitAsync();
     }
 
     public Task<DeadLetterPage> List(int limit)
     {
-        var take = Math.Clamp(limit, 0, _kept.Count);
-        var page = _kept.GetRange(_kept.Count - take, take);
-        page.Reverse();
+        var kept = _kept.Items;
+        var take = Math.Clamp(limit, 0, kept.Count);
+        var page = new List<DeadLetterRecord>(take);
+        for (var i = kept.Count - 1; i >= kept.Count - take; i--)
+        {
+            page.Add(kept[i]);
+        }
         return Task.FromResult(new DeadLetterPage(_total, page));
     }
 
     private Task WriteSnapshotAsync()
     {
-        _state.State = new DeadLetterState { Kept = [.. _kept], Total = _total };
+        _state.State = new DeadLetterState { Kept = [.. _kept.Items], Total = _total };
         return _state.WriteStateAsync();
     }
 }

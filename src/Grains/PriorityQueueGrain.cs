@@ -35,10 +35,8 @@ public sealed class PriorityQueueState
 public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
 {
     private readonly IPersistentState<PriorityQueueState> _state;
-    private readonly int _capacity;
     private readonly GroupCommit _commit;
-    private List<PriorityReviewRecord> _pending = [];
-    private readonly HashSet<string> _pendingIds = new(StringComparer.Ordinal);
+    private readonly BoundedKeyedList<PriorityReviewRecord, string> _pending;
     private long _dropped;
     private long _acknowledged;
 
@@ -48,14 +46,13 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
         TimeProvider clock)
     {
         _state = state;
-        _capacity = options.Value.PriorityQueueCapacity;
+        _pending = new(options.Value.PriorityQueueCapacity, static r => r.ReviewId);
         _commit = new GroupCommit(WriteSnapshotAsync, options.Value.StateWriteInterval, clock);
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _pending = [.. _state.State.Pending];
-        _pendingIds.UnionWith(_pending.Select(r => r.ReviewId));
+        _pending.Load(_state.State.Pending);
         _dropped = _state.State.Dropped;
         _acknowledged = _state.State.Acknowledged;
         return Task.CompletedTask;
@@ -65,46 +62,34 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
     {
         foreach (var review in reviews)
         {
-            if (_pendingIds.Add(review.ReviewId))
-            {
-                _pending.Add(review);
-            }
+            _pending.TryAdd(review);
         }
-        var excess = _pending.Count - _capacity;
-        if (excess > 0)
-        {
-            for (var i = 0; i < excess; i++)
-            {
-                _pendingIds.Remove(_pending[i].ReviewId);
-            }
-            _pending.RemoveRange(0, excess);
-            _dropped += excess;
-        }
+        _dropped += _pending.TrimOldest();
         return _commit.CommitAsync();
     }
 
     /// <summary>The most urgent first: lowest expected stars, then oldest.</summary>
-    public Task<List<PriorityReviewRecord>> List(int limit) => Task.FromResult(_pending
+    public Task<List<PriorityReviewRecord>> List(int limit) => Task.FromResult(_pending.Items
         .OrderBy(r => r.ExpectedStars).ThenBy(r => r.ReceivedMs)
         .Take(Math.Max(0, limit))
         .ToList());
 
     public async Task<bool> Acknowledge(string reviewId)
     {
-        if (!_pendingIds.Remove(reviewId))
+        if (!_pending.Remove(reviewId))
         {
             // Perhaps acknowledged a moment ago by a call whose write is still pending: answer after it.
             await _commit.WhenPersistedAsync();
             return false;
         }
-        _acknowledged += _pending.RemoveAll(r => r.ReviewId == reviewId);
+        _acknowledged++;
         await _commit.CommitAsync();
         return true;
     }
 
     private Task WriteSnapshotAsync()
     {
-        _state.State = new PriorityQueueState { Pending = [.. _pending], Dropped = _dropped, Acknowledged = _acknowledged };
+        _state.State = new PriorityQueueState { Pending = [.. _pending.Items], Dropped = _dropped, Acknowledged = _acknowledged };
         return _state.WriteStateAsync();
     }
 }

@@ -89,4 +89,23 @@ public sealed class GrainLogicTests
         var loads = fed.GroupBy(shard => shard).Select(g => g.Count()).ToList();
         Assert.True(loads.Max() - loads.Min() <= 1, $"uneven shard loads: {string.Join(", ", loads)}");
     }
+
+    [Fact]
+    public void BoundedKeyedList_DuplicateKeysIgnored_OldestTrimmedAndTheirKeysFreed()
+    {
+        var list = new BoundedKeyedList<(string Id, int Version), string>(3, static x => x.Id);
+        list.Load([("a", 0)]);
+
+        Assert.False(list.TryAdd(("a", 1))); // a re-send
+        Assert.True(list.TryAdd(("b", 0)));
+        Assert.True(list.TryAdd(("c", 0)));
+        Assert.True(list.TryAdd(("d", 0)));
+        Assert.Equal(1, list.TrimOldest());
+        Assert.Equal(["b", "c", "d"], list.Items.Select(x => x.Id));
+        Assert.True(list.TryAdd(("a", 2))); // dropped, so new again
+        Assert.True(list.Remove("c"));
+        Assert.False(list.Remove("c"));
+        Assert.Equal(0, list.TrimOldest());
+        Assert.Equal([("b", 0), ("d", 0), ("a", 2)], list.Items);
+    }
 }
