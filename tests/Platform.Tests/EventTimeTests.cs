@@ -36,15 +36,12 @@ public sealed class EventTimeTests : IAsyncLifetime
             reviews[i].EventTimeMs = t0 + offsets[i];
         }
 
-        // The six reviews of the first two windows are counted before the one that moves the watermark is sent:
-        // partitions flush independently, and the watermark arriving first would close the windows early.
-        await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews.Take(6)));
-        await Eventually.Get(async () =>
-        {
-            await _platform.FlushAsync();
-            return await _platform.Gateway.GetCountsAsync(new GetCountsRequest());
-        }, c => c.PerCategory.TryGetValue(category, out var n) && n == 6, "the first six reviews counted");
-        await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews.Skip(6)));
+        // Partitions flush independently and any partial moves the category's watermark, so each window's reviews
+        // are settled in the category grain before a review that would close that window is sent: otherwise the
+        // window could close early and then be re-emitted as an update.
+        await SendAndSettle(category, reviews.Take(3), expectedTotal: 3); // window t0; watermark t0+900 closes nothing
+        await SendAndSettle(category, reviews.Skip(3).Take(3), expectedTotal: 6); // window t0+1s; closes t0
+        await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews.Skip(6))); // t0+5s; closes t0+1s
         var closed = await Eventually.Get(async () =>
         {
             await _platform.FlushAsync(category);
@@ -66,5 +63,21 @@ public sealed class EventTimeTests : IAsyncLifetime
         var first = updated.Windows.Single(w => w.WindowStartMs == t0);
         Assert.True(first.IsUpdate);
         Assert.Equal(2, updated.Windows.Count); // the window at t0+5s stays open: nothing passed its end
+    }
+
+    /// <summary>
+    /// Sends <paramref name="reviews"/> and returns once the category grain has merged them: the counts show them,
+    /// and one more flush of every partition completes, which waits for any flush in flight (counts and window
+    /// pre-aggregates travel in the same flush, but as separate calls).
+    /// </summary>
+    private async Task SendAndSettle(string category, IEnumerable<Contracts.Reviews.ReviewMessage> reviews, long expectedTotal)
+    {
+        await _platform.Gateway.PutReviewsAsync(TestReviews.Request(reviews));
+        await Eventually.Get(async () =>
+        {
+            await _platform.FlushAsync();
+            return await _platform.Gateway.GetCountsAsync(new GetCountsRequest());
+        }, c => c.PerCategory.TryGetValue(category, out var n) && n == expectedTotal, $"{expectedTotal} reviews of the category counted");
+        await _platform.FlushAsync();
     }
 }
