@@ -68,30 +68,17 @@ internal sealed class PartitionBuffers(long windowSizeMs)
     }
 
     /// <summary>Keeps a delivery failure of the reviews stream as a dead letter (no review to attach).</summary>
-    public void RecordStreamError(string message, long nowMs)
-    {
-        _deadLetters.Add(new DeadLetterRecord
-        {
-            TimeMs = nowMs,
-            Field = "",
-            Rule = "delivery",
-            Message = message,
-            Stage = "stream",
-        });
-    }
+    public void RecordStreamError(string message, long nowMs) => AddStreamDeadLetter("", "delivery", message, nowMs);
 
+    /// <summary>Keeps a batch that could not be decoded as one dead letter, its reviews counted as rejected.</summary>
     public void RecordUndecodableBatch(int count, string message, long nowMs)
     {
         Counts.Rejected += count;
-        _deadLetters.Add(new DeadLetterRecord
-        {
-            TimeMs = nowMs,
-            Field = "batch",
-            Rule = "decode",
-            Message = $"{count} reviews lost: {message}",
-            Stage = "stream",
-        });
+        AddStreamDeadLetter("batch", "decode", $"{count} reviews lost: {message}", nowMs);
     }
+
+    private void AddStreamDeadLetter(string field, string rule, string message, long nowMs) =>
+        _deadLetters.Add(new DeadLetterRecord { TimeMs = nowMs, Field = field, Rule = rule, Message = message, Stage = "stream" });
 
     public void Reject(ReviewMessage review, ReviewRejection rejection, long nowMs)
     {
