@@ -32,6 +32,28 @@ public sealed class RandomCutForestBatchTests
         Assert.Equal(single.PointsSeen, batched.PointsSeen);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ScoreAndUpdate_Batches_BitIdenticalOnDiscreteValues(int dims)
+    {
+        // Star ratings repeat, so most records equal a sampled point (the seen-score path) and leaves carry mass.
+        var options = new RandomCutForestOptions { Dimensions = dims, NumberOfTrees = 9, SampleSize = 64 };
+        var random = new Random(7);
+        var data = Enumerable.Range(0, 3_000).Select(_ => Enumerable.Range(0, dims).Select(_ => (double)random.Next(1, 6)).ToArray()).ToArray();
+        var single = new RandomCutForest(options);
+        var expected = data.Select(p => single.ScoreAndUpdate(p)).ToArray();
+
+        var batched = new RandomCutForest(options);
+        var actual = new double[data.Length];
+        for (var start = 0; start < data.Length; start += 1_000)
+        {
+            batched.ScoreAndUpdate(data.Skip(start).Take(1_000).SelectMany(p => p).ToArray(), actual.AsSpan(start, 1_000));
+        }
+        Assert.Equal(expected, actual);
+        Assert.Equal(single.ToBytes(), batched.ToBytes());
+    }
+
     [Fact]
     public void ScoreAndUpdate_BatchWithBadRecord_ThrowsNamingItAndAddsNothing()
     {
