@@ -155,6 +155,9 @@ internal sealed class CompactSampler
         (_leaf[a], _leaf[b]) = (_leaf[b], _leaf[a]);
     }
 
+    /// <summary>Tree leaves of the sampled points, one entry per point.</summary>
+    internal ReadOnlySpan<int> Leaves => _leaf.AsSpan(0, _size);
+
     internal void Write(ref StateWriter writer)
     {
         writer.WriteInt32(_size);
@@ -170,7 +173,7 @@ internal sealed class CompactSampler
         _size = reader.ReadInt32(0, Capacity, "sampler size");
         for (var i = 0; i < _size; i++)
         {
-            _weight[i] = reader.ReadDouble();
+            _weight[i] = reader.ReadFiniteDouble("sample weight");
             _leaf[i] = reader.ReadUInt16(Capacity - 1, "sampled leaf");
         }
         for (var i = 1; i < _size; i++)

@@ -81,7 +81,7 @@ public sealed partial class RandomCutForest
         }
         for (var i = 0; i < forest._shingle.Length; i++)
         {
-            forest._shingle[i] = reader.ReadSingle();
+            forest._shingle[i] = reader.ReadFiniteSingle("shingle value");
         }
         for (var t = 0; t < forest._trees.Length; t++)
         {
@@ -92,6 +92,7 @@ public sealed partial class RandomCutForest
             {
                 throw StateReader.Corrupt($"tree {t} holds {forest._trees[t].Mass} points but its sample has {forest._samplers[t].Size}");
             }
+            forest._trees[t].CheckSample(forest._samplers[t].Leaves);
         }
         reader.EnsureEnd();
         return forest;

@@ -71,7 +71,7 @@ internal sealed partial class RandomCutTree
                 Left(n) = (ushort)reader.ReadUInt16(2 * _capacity - 1, "child reference");
                 Right(n) = (ushort)reader.ReadUInt16(2 * _capacity - 1, "child reference");
                 Dim(n) = reader.ReadUInt16(_dims - 1, "cut dimension");
-                Cut(n) = reader.ReadSingle();
+                Cut(n) = reader.ReadFiniteSingle("cut");
             }
         }
         var freeLeaf = FreeMask(_freeLeaves, _freeLeafCount, _capacity);
@@ -85,7 +85,7 @@ internal sealed partial class RandomCutTree
                 var point = LeafPoint(s);
                 for (var i = 0; i < _dims; i++)
                 {
-                    point[i] = reader.ReadSingle();
+                    point[i] = reader.ReadFiniteSingle("leaf coordinate");
                 }
             }
         }
@@ -180,6 +180,13 @@ internal sealed partial class RandomCutTree
             _nodeMass[n] = MassOf(Left(n)) + MassOf(Right(n));
             ChildBox(Left(n), out var lMin, out var lMax);
             ChildBox(Right(n), out var rMin, out var rMax);
+            // Every point on the left is at most the cut and every point on the right above it; descents and
+            // inserts rely on it.
+            var dim = Dim(n);
+            if (!(lMax[dim] <= Cut(n) && Cut(n) < rMin[dim]))
+            {
+                throw StateReader.Corrupt($"node {n}'s cut does not separate its children");
+            }
             var min = BoxMin(n);
             var max = BoxMax(n);
             for (var d = 0; d < _dims; d++)
@@ -189,5 +196,25 @@ internal sealed partial class RandomCutTree
             }
         }
         SetMass(total);
+    }
+
+    /// <summary>
+    /// Checks that the sampler's entries name this tree's live leaves, each leaf as many times as its mass (a
+    /// duplicate point is one leaf with one sample entry per copy), so that evictions remove what was sampled.
+    /// </summary>
+    internal void CheckSample(ReadOnlySpan<int> sampledLeaves)
+    {
+        var entries = new int[_capacity];
+        foreach (var slot in sampledLeaves)
+        {
+            entries[slot]++;
+        }
+        for (var s = 0; s < _capacity; s++)
+        {
+            if (entries[s] != _leafMass[s])
+            {
+                throw StateReader.Corrupt($"leaf {s} has mass {_leafMass[s]} but {entries[s]} sample entries");
+            }
+        }
     }
 }

@@ -291,6 +291,76 @@ public sealed class RandomCutForestTests
         Assert.True(failures > 0);
     }
 
+    /// <summary>
+    /// Byte offsets in the state of a one-tree, one-dimension forest without shingling: header 5, options 36,
+    /// counters 28, shingle 4, then the tree's random state 8, the sample (size, then weight and leaf per entry) and
+    /// the structure (root, free lists, live nodes, live leaves).
+    /// </summary>
+    private static (byte[] Bytes, int Shingle, int Sample, int SampleSize, int FirstNode) OneTreeState()
+    {
+        var forest = new RandomCutForest(new RandomCutForestOptions { NumberOfTrees = 1, SampleSize = 16, Dimensions = 1, Seed = 3 });
+        foreach (var point in Sine(200, 1))
+        {
+            forest.Update(point);
+        }
+        var bytes = forest.ToBytes();
+        const int shingle = 5 + 36 + 28;
+        var sampleSize = BitConverter.ToInt32(bytes, shingle + 4 + 8);
+        var sample = shingle + 4 + 8 + 4;
+        var tree = sample + (10 * sampleSize);
+        var freeNodes = BitConverter.ToInt32(bytes, tree + 2);
+        var freeLeavesAt = tree + 2 + 4 + (2 * freeNodes);
+        var freeLeaves = BitConverter.ToInt32(bytes, freeLeavesAt);
+        return (bytes, shingle, sample, sampleSize, freeLeavesAt + 4 + (2 * freeLeaves));
+    }
+
+    private static string RestoreError(byte[] bytes) =>
+        Assert.Throws<ArgumentException>(() => RandomCutForest.FromBytes(bytes)).Message;
+
+    [Fact]
+    public void FromBytes_NonFiniteValues_ThrowNamingThem()
+    {
+        // A NaN leaf coordinate made the next insert loop forever at that leaf; a NaN weight passed the heap check.
+        var (bytes, shingle, sample, _, _) = OneTreeState();
+        Assert.Equal(bytes, RandomCutForest.FromBytes(bytes).ToBytes());
+
+        var leaf = (byte[])bytes.Clone();
+        BitConverter.TryWriteBytes(leaf.AsSpan(leaf.Length - 4), float.NaN);
+        Assert.Contains("leaf coordinate is NaN", RestoreError(leaf));
+
+        var shingleValue = (byte[])bytes.Clone();
+        BitConverter.TryWriteBytes(shingleValue.AsSpan(shingle), float.PositiveInfinity);
+        Assert.Contains("shingle value is Infinity", RestoreError(shingleValue));
+
+        var weight = (byte[])bytes.Clone();
+        BitConverter.TryWriteBytes(weight.AsSpan(sample), double.NaN);
+        Assert.Contains("sample weight is NaN", RestoreError(weight));
+    }
+
+    [Fact]
+    public void FromBytes_SampleEntriesNotMatchingLeaves_Throws()
+    {
+        // Entries pointing at other leaves than the tree holds would make evictions remove the wrong points.
+        var (bytes, _, sample, size, _) = OneTreeState();
+        var corrupt = (byte[])bytes.Clone();
+        var first = BitConverter.ToUInt16(bytes, sample + 8);
+        var other = Enumerable.Range(1, size - 1).Select(i => BitConverter.ToUInt16(bytes, sample + (10 * i) + 8)).First(l => l != first);
+        BitConverter.TryWriteBytes(corrupt.AsSpan(sample + 8), other);
+        Assert.Contains("sample entries", RestoreError(corrupt));
+    }
+
+    [Fact]
+    public void FromBytes_CutNotSeparatingChildren_Throws()
+    {
+        var (bytes, _, _, _, firstNode) = OneTreeState();
+        foreach (var cut in new[] { 1e30f, -1e30f })
+        {
+            var corrupt = (byte[])bytes.Clone();
+            BitConverter.TryWriteBytes(corrupt.AsSpan(firstNode + 6), cut);
+            Assert.Contains("does not separate its children", RestoreError(corrupt));
+        }
+    }
+
     [Fact]
     public void ToBytes_FixedSeedAndStream_MatchesCheckedInFingerprint()
     {

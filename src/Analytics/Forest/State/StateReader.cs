@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 
 namespace ReviewOrleans.Analytics.Forest;
 
@@ -58,6 +59,20 @@ internal ref struct StateReader(ReadOnlySpan<byte> bytes, string stateName)
     public float ReadSingle() => BinaryPrimitives.ReadSingleLittleEndian(Take(4));
 
     public double ReadDouble() => BinaryPrimitives.ReadDoubleLittleEndian(Take(8));
+
+    /// <summary>A float that must be finite: a NaN coordinate or cut would send descents round a leaf forever.</summary>
+    public float ReadFiniteSingle(string what)
+    {
+        var value = ReadSingle();
+        return float.IsFinite(value) ? value : throw Corrupt($"{what} is {value.ToString(CultureInfo.InvariantCulture)}, not a finite number");
+    }
+
+    /// <summary>A double that must be finite (NaN passes every ordering check silently).</summary>
+    public double ReadFiniteDouble(string what)
+    {
+        var value = ReadDouble();
+        return double.IsFinite(value) ? value : throw Corrupt($"{what} is {value.ToString(CultureInfo.InvariantCulture)}, not a finite number");
+    }
 
     public ReadOnlySpan<byte> ReadBytes(int count) => Take(count);
 
