@@ -34,7 +34,7 @@ public sealed class PipelineOptions
     /// <summary>Closed windows kept per category (default 720: an hour of 5 s windows).</summary>
     public int HistoryWindows { get; set; } = 720;
 
-    /// <summary>A re-sent review_id is dropped if seen within this horizon (at least half of it, see RecentIdFilter).</summary>
+    /// <summary>A re-sent review_id is dropped if seen within half this horizon, and never after it (see RecentIdFilter).</summary>
     public TimeSpan DedupHorizon { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Review ids remembered per partition for de-duplication (8 bytes each, ×1.5 for the hash sets).</summary>

@@ -25,6 +25,40 @@ public sealed class RecentIdFilterTests
     }
 
     [Fact]
+    public void TryAdd_NeverRemembersBeyondHorizon()
+    {
+        // Rotation used to happen only when an id arrived, so a generation started just after X could keep X for
+        // another half horizon: X at 0, Y at 9.99 s, then X again at 14.9 s was refused with a 10 s horizon.
+        var filter = new RecentIdFilter(TimeSpan.FromSeconds(10), 1_000, nowMs: 0);
+        Assert.True(filter.TryAdd(1, 0));
+        Assert.True(filter.TryAdd(2, 9_990));
+        Assert.True(filter.TryAdd(1, 14_900));
+    }
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(4_999L)]
+    [InlineData(-7_500L)]
+    public void TryAdd_RemembersAtLeastHalfHorizon_AtMostHorizon(long firstMs)
+    {
+        // Sweep the re-send delay: within half the horizon it is always a duplicate, from the horizon on never.
+        for (var delay = 0L; delay <= 12_000; delay += 250)
+        {
+            var filter = new RecentIdFilter(TimeSpan.FromSeconds(10), 1_000, nowMs: firstMs);
+            Assert.True(filter.TryAdd(7, firstMs));
+            var accepted = filter.TryAdd(7, firstMs + delay);
+            if (delay < 5_000)
+            {
+                Assert.False(accepted, $"re-sent after {delay} ms");
+            }
+            else if (delay >= 10_000)
+            {
+                Assert.True(accepted, $"re-sent after {delay} ms");
+            }
+        }
+    }
+
+    [Fact]
     public void TryAdd_ManyIds_MemoryStaysWithinCapacity()
     {
         var filter = new RecentIdFilter(TimeSpan.FromDays(1), 1_000, nowMs: 0);

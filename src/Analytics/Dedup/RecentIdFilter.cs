@@ -2,9 +2,12 @@ namespace ReviewOrleans.Analytics.Dedup;
 
 /// <summary>
 /// Remembers the 64-bit hashes of recently seen ids in two generations, so that an id seen again within the
-/// horizon is recognised while memory stays bounded. A generation retires when it is older than half the horizon
-/// or holds half the capacity; an id is remembered for at least <c>horizon/2</c> and at least <c>capacity/2</c>
-/// further ids, and for at most <c>horizon</c>. Like Bloom-filter rotation schemes, but exact within the window.
+/// horizon is recognised while memory stays bounded. Generations follow a fixed schedule of half-horizon periods
+/// (time 0, horizon/2, horizon, …): the current generation takes the ids of the current period and the previous one
+/// holds the period before, so an id is remembered for at least <c>horizon/2</c> and at most <c>horizon</c>. A
+/// generation that reaches half the capacity retires early, so under heavy traffic an id is remembered for at least
+/// <c>capacity/2</c> further ids instead, and never beyond the horizon. Like Bloom-filter rotation schemes, but exact
+/// within the window.
 /// </summary>
 /// <remarks>Two different ids collide with probability about n/2^64 (n ids in memory): negligible at these sizes.</remarks>
 public sealed class RecentIdFilter
@@ -13,10 +16,10 @@ public sealed class RecentIdFilter
     private readonly int _generationCapacity;
     private HashSet<ulong> _current;
     private HashSet<ulong> _previous;
-    private long _currentStartedMs;
+    private long _currentPeriod;
 
-    /// <param name="horizon">How long an id is remembered at most (at least half of it).</param>
-    /// <param name="capacity">How many ids are remembered at most (at least half of it).</param>
+    /// <param name="horizon">How long an id is remembered at most (at least half of it, traffic permitting).</param>
+    /// <param name="capacity">How many ids are remembered at most (at least half of it, horizon permitting).</param>
     /// <param name="nowMs">The clock's time at creation, in Unix milliseconds.</param>
     public RecentIdFilter(TimeSpan horizon, int capacity, long nowMs)
     {
@@ -32,7 +35,7 @@ public sealed class RecentIdFilter
         _generationCapacity = capacity / 2;
         _current = new HashSet<ulong>(Math.Min(_generationCapacity, 4096));
         _previous = new HashSet<ulong>();
-        _currentStartedMs = nowMs;
+        _currentPeriod = Period(nowMs);
     }
 
     /// <summary>Ids currently remembered.</summary>
@@ -41,9 +44,16 @@ public sealed class RecentIdFilter
     /// <summary>Records <paramref name="idHash"/>; false when it was already seen within the horizon.</summary>
     public bool TryAdd(ulong idHash, long nowMs)
     {
-        if (nowMs - _currentStartedMs >= _halfHorizonMs || _current.Count >= _generationCapacity)
+        var period = Period(nowMs);
+        if (period > _currentPeriod)
         {
-            Rotate(nowMs);
+            // The previous generation survives only into the period right after the current one's.
+            Rotate(keepCurrent: period == _currentPeriod + 1);
+            _currentPeriod = period;
+        }
+        else if (_current.Count >= _generationCapacity)
+        {
+            Rotate(keepCurrent: true);
         }
         if (_previous.Contains(idHash))
         {
@@ -52,16 +62,20 @@ public sealed class RecentIdFilter
         return _current.Add(idHash);
     }
 
-    private void Rotate(long nowMs)
+    /// <summary>Index of the half-horizon period holding <paramref name="nowMs"/> (floor division, so negative times work).</summary>
+    private long Period(long nowMs)
     {
-        // A generation idle for a whole horizon holds nothing worth keeping.
-        var stale = nowMs - _currentStartedMs >= 2 * _halfHorizonMs;
+        var period = nowMs / _halfHorizonMs;
+        return nowMs % _halfHorizonMs < 0 ? period - 1 : period;
+    }
+
+    private void Rotate(bool keepCurrent)
+    {
         (_previous, _current) = (_current, _previous);
         _current.Clear();
-        if (stale)
+        if (!keepCurrent)
         {
             _previous.Clear();
         }
-        _currentStartedMs = nowMs;
     }
 }
