@@ -164,7 +164,9 @@ internal sealed class SentimentModelManifest
         var seen = new bool[SentimentResult.StarCount + 1];
         foreach (var (key, value) in map)
         {
-            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index) || index < 0 || index >= map.Count)
+            // Canonical decimal only: "00" would parse as 0 and leave another output without a label.
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index)
+                || index < 0 || index >= map.Count || key != index.ToString(System.Globalization.CultureInfo.InvariantCulture))
             {
                 throw new SentimentModelException($"{manifestPath}: field 'id2label' has key '{key}'; keys must be the output indices 0..{map.Count - 1}");
             }

@@ -100,6 +100,26 @@ public sealed class ManifestErrorTests : IDisposable
     }
 
     [Fact]
+    public void Load_Id2LabelKeyWithLeadingZero_NamesTheKey()
+    {
+        // "00" parsed as 0, so output 1 had no label and the scorer failed with IndexOutOfRangeException.
+        EditManifest(j => j["id2label"] = new JsonObject { ["0"] = "1 star", ["00"] = "2 stars", ["2"] = "3 stars", ["3"] = "4 stars", ["4"] = "5 stars" });
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("key '00'", ex.Message);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(HashedNgramOptions.MaxWordsLimit + 1)]
+    [InlineData(1 << 30)]
+    public void Load_MaxWordsOutOfRange_NamesTheField(int maxWords)
+    {
+        EditManifest(j => j["tokenizer"]!["maxWords"] = maxWords);
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("maxWords 1..4096", ex.Message);
+    }
+
+    [Fact]
     public void Load_MaxTokensNotAnInteger_NamesTheField()
     {
         EditManifest(j => j["maxTokens"] = "many");

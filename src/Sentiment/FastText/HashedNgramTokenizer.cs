@@ -17,6 +17,12 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
 {
     public const string TypeName = "hashed-ngrams";
 
+    /// <summary>
+    /// Largest accepted maxWords: a scorer holds batch × (2·maxWords − 1) feature ids per buffer set, so larger
+    /// values would fail on the first batch (or overflow) instead of when the model loads.
+    /// </summary>
+    public const int MaxWordsLimit = 4096;
+
     /// <summary>Most features one text can produce: its unigrams plus the bigrams between them.</summary>
     public int MaxFeatures => Bigrams ? 2 * MaxWords - 1 : MaxWords;
 
@@ -47,9 +53,10 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
             SentimentModelManifest.ReadBool(json, "bigrams", manifestPath),
             SentimentModelManifest.ReadInt(json, "negationScope", manifestPath),
             SentimentModelManifest.ReadString(json, "pooling", manifestPath));
-        if (options.Buckets < 1 || options.MaxWords < 1 || options.NegationScope < 0)
+        if (options.Buckets < 1 || options.MaxWords < 1 || options.MaxWords > MaxWordsLimit || options.NegationScope < 0)
         {
-            throw new SentimentModelException($"{manifestPath}: field 'tokenizer' needs buckets ≥ 1, maxWords ≥ 1 and negationScope ≥ 0");
+            throw new SentimentModelException(
+                $"{manifestPath}: field 'tokenizer' needs buckets ≥ 1, maxWords 1..{MaxWordsLimit} and negationScope ≥ 0");
         }
         if (options.Pooling is not ("mean" or "sqrt"))
         {
