@@ -63,8 +63,25 @@ public sealed class CategoryGrain(
         var deadLetters = new List<DeadLetterRecord>();
         foreach (var partial in partials)
         {
-            var aggregate = WindowAggregate.FromParts(partial.Count, partial.SumExpectedStars, partial.StarCounts);
-            var admission = _windows.Merge(partial.WindowStartMs, aggregate, partial.MaxTimestampMs);
+            WindowAdmission admission;
+            try
+            {
+                admission = _windows.Merge(partial.WindowStartMs,
+                    WindowAggregate.FromParts(partial.Count, partial.SumExpectedStars, partial.StarCounts), partial.MaxTimestampMs);
+            }
+            catch (ArgumentException ex)
+            {
+                // One malformed partial (a producer on another version, say) must not cost the others in this call.
+                deadLetters.Add(new DeadLetterRecord
+                {
+                    TimeMs = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+                    Field = "partial",
+                    Rule = "invalid",
+                    Message = $"window partial of category '{this.GetPrimaryKeyString()}' for {partial.WindowStartMs}: {ex.Message}",
+                    Stage = "window",
+                });
+                continue;
+            }
             if (admission.Outcome == WindowAdmissionOutcome.Late)
             {
                 deadLetters.Add(new DeadLetterRecord

@@ -185,4 +185,34 @@ public sealed class WindowTests
         var ex = Assert.Throws<FormatException>(() => TumblingWindowAggregator.FromBytes(bytes, new TumblingWindowOptions { Size = TimeSpan.FromSeconds(10) }));
         Assert.Contains("5000 ms", ex.Message);
     }
+    [Fact]
+    public void FromParts_PartsAddCannotProduce_ThrowNamingThePart()
+    {
+        long[] stars = [0, 0, 1, 1, 0];
+        Assert.Equal(2, WindowAggregate.FromParts(2, 7, stars).Count);
+        Assert.Equal("sum", Assert.Throws<ArgumentOutOfRangeException>(() => WindowAggregate.FromParts(2, double.NaN, stars)).ParamName);
+        Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => WindowAggregate.FromParts(-1, 0, [0, 0, 0, 0, 0])).ParamName);
+        Assert.Contains("add up to 2, not to the count 3", Assert.Throws<ArgumentException>(() => WindowAggregate.FromParts(3, 7, stars)).Message);
+        Assert.Contains("negative", Assert.Throws<ArgumentException>(() => WindowAggregate.FromParts(0, 0, [1, -1, 0, 0, 0])).Message);
+    }
+
+    [Fact]
+    public void FromBytes_TrailingMisalignedOrInvalidWindow_ThrowsClearError()
+    {
+        var options = new TumblingWindowOptions();
+        var aggregator = new TumblingWindowAggregator(options);
+        aggregator.Add(1_000, 4, 4);
+        var bytes = aggregator.ToBytes();
+        Assert.Contains("trailing", Assert.Throws<FormatException>(() => TumblingWindowAggregator.FromBytes([.. bytes, 0], options)).Message);
+
+        // The one open window's record follows the header (version, four longs) and the window count.
+        const int window = 1 + (8 * 4) + 4;
+        var misaligned = (byte[])bytes.Clone();
+        BitConverter.TryWriteBytes(misaligned.AsSpan(window), 1_234L);
+        Assert.Contains("not a multiple of 5000 ms", Assert.Throws<FormatException>(() => TumblingWindowAggregator.FromBytes(misaligned, options)).Message);
+
+        var nanSum = (byte[])bytes.Clone();
+        BitConverter.TryWriteBytes(nanSum.AsSpan(window + 16), double.NaN);
+        Assert.Contains("invalid window at 0", Assert.Throws<FormatException>(() => TumblingWindowAggregator.FromBytes(nanSum, options)).Message);
+    }
 }

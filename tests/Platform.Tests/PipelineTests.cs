@@ -162,6 +162,27 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
+    public async Task CategoryPartials_OneMalformed_DeadLetteredWhileTheOthersAreMerged()
+    {
+        var category = TestReviews.NewCategory("partial");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var start = now - (now % 1_000);
+        CategoryPartial Partial(long count, double sum, long[] stars) =>
+            new() { Category = category, WindowStartMs = start, MaxTimestampMs = start, Count = count, SumExpectedStars = sum, StarCounts = stars };
+
+        await _platform.Grains.GetGrain<ICategoryGrain>(category).MergePartials(
+            [Partial(2, 9, [0, 0, 0, 1, 1]), Partial(3, double.NaN, [0, 0, 3, 0, 0]), Partial(1, 1, [1, 0, 0, 0, 0])]);
+
+        var history = await WaitForCount(category, 3);
+        Assert.Equal(3, history.Windows.Sum(w => w.Count));
+        Assert.Equal(10, history.Windows.Sum(w => w.SumExpectedStars), 9);
+        var letters = await _platform.Grains.GetGrain<IDeadLetterGrain>(0).List(10_000);
+        var letter = Assert.Single(letters.DeadLetters, d => d.Message.Contains($"category '{category}'"));
+        Assert.Equal(("window", "partial", "invalid"), (letter.Stage, letter.Field, letter.Rule));
+        Assert.Contains("finite", letter.Message);
+    }
+
+    [Fact]
     public async Task PriorityQueue_ReSentAndConcurrentEnqueues_EachReviewQueuedOnce()
     {
         var category = TestReviews.NewCategory("prio-group");

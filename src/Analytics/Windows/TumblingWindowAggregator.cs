@@ -242,12 +242,24 @@ public sealed class TumblingWindowAggregator
         aggregator._closedThroughMs = ReadInt64(bytes, ref offset);
         aggregator._maxTimestampMs = ReadInt64(bytes, ref offset);
         aggregator.LateCount = ReadInt64(bytes, ref offset);
-        ReadWindows(bytes, ref offset, aggregator._open);
-        ReadWindows(bytes, ref offset, aggregator._emitted);
+        if (aggregator.LateCount < 0)
+        {
+            throw new FormatException($"window state has a negative late count ({aggregator.LateCount})");
+        }
+        aggregator.ReadWindows(bytes, ref offset, aggregator._open);
+        aggregator.ReadWindows(bytes, ref offset, aggregator._emitted);
         var updated = ReadInt32(bytes, ref offset);
+        if (updated < 0 || (long)updated * 8 > bytes.Length - offset)
+        {
+            throw new FormatException($"window state claims {updated} updated windows but is too short for them");
+        }
         for (var i = 0; i < updated; i++)
         {
             aggregator._updated.Add(ReadInt64(bytes, ref offset));
+        }
+        if (offset != bytes.Length)
+        {
+            throw new FormatException($"window state has {bytes.Length - offset} trailing byte(s)");
         }
         return aggregator;
     }
@@ -271,7 +283,7 @@ public sealed class TumblingWindowAggregator
         }
     }
 
-    private static void ReadWindows(ReadOnlySpan<byte> bytes, ref int offset, SortedDictionary<long, WindowAggregate> windows)
+    private void ReadWindows(ReadOnlySpan<byte> bytes, ref int offset, SortedDictionary<long, WindowAggregate> windows)
     {
         var count = ReadInt32(bytes, ref offset);
         if (count < 0 || (long)count * WindowBytes > bytes.Length - offset)
@@ -289,7 +301,18 @@ public sealed class TumblingWindowAggregator
             {
                 stars[s] = ReadInt64(bytes, ref offset);
             }
-            windows[start] = WindowAggregate.FromParts(n, sum, stars);
+            if (WindowStartOf(start) != start)
+            {
+                throw new FormatException($"window state holds a window starting at {start}, not a multiple of {_sizeMs} ms");
+            }
+            try
+            {
+                windows[start] = WindowAggregate.FromParts(n, sum, stars);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new FormatException($"window state holds an invalid window at {start}: {ex.Message}", ex);
+            }
         }
     }
 

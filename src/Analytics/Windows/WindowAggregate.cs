@@ -58,11 +58,36 @@ public sealed class WindowAggregate
     }
 
     /// <summary>Rebuilds an aggregate from its parts (for state restore and wire formats).</summary>
+    /// <exception cref="ArgumentException">
+    /// The parts cannot come from <see cref="Add"/>: a negative count, a non-finite sum, or star counts that are
+    /// negative or do not add up to the count. Such a partial would poison every later mean of its window.
+    /// </exception>
     public static WindowAggregate FromParts(long count, double sum, ReadOnlySpan<long> starCounts)
     {
         if (starCounts.Length != StarLevels)
         {
             throw new ArgumentException($"expected {StarLevels} star counts, got {starCounts.Length}", nameof(starCounts));
+        }
+        if (count < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, "a window count cannot be negative");
+        }
+        if (!double.IsFinite(sum))
+        {
+            throw new ArgumentOutOfRangeException(nameof(sum), sum, "a window sum must be finite");
+        }
+        long starTotal = 0;
+        foreach (var stars in starCounts)
+        {
+            if (stars < 0)
+            {
+                throw new ArgumentException($"star counts cannot be negative (got {stars})", nameof(starCounts));
+            }
+            starTotal += stars;
+        }
+        if (starTotal != count)
+        {
+            throw new ArgumentException($"star counts add up to {starTotal}, not to the count {count}", nameof(starCounts));
         }
         var aggregate = new WindowAggregate { Count = count, Sum = sum };
         starCounts.CopyTo(aggregate._starCounts);
