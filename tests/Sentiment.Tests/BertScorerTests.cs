@@ -38,6 +38,12 @@ public sealed class BertScorerTests : IDisposable
         Assert.Equal(_vocabulary.IndexOf("[CLS]"), ids[0]);
         Assert.Equal(_vocabulary.IndexOf("[SEP]"), ids[^1]);
         Assert.Equal(_vocabulary.IndexOf("the"), ids[1]);
+        // Words after a long run of spaces still count, and a word at the prefix's edge is not cut in two.
+        var afterSpaces = scorer.Encode(new string(' ', 3_000) + "dress colors");
+        Assert.Equal([_vocabulary.IndexOf("[CLS]"), _vocabulary.IndexOf("dress"), _vocabulary.IndexOf("color"), _vocabulary.IndexOf("##s"), _vocabulary.IndexOf("[SEP]")], afterSpaces);
+        var straddling = scorer.Encode(new string(' ', (MaxTokens * 32) - 3) + "colors");
+        Assert.Equal([_vocabulary.IndexOf("[CLS]"), _vocabulary.IndexOf("color"), _vocabulary.IndexOf("##s"), _vocabulary.IndexOf("[SEP]")], straddling);
+
         var shortIds = scorer.Encode("Dress COLORS");
         Assert.Equal([_vocabulary.IndexOf("[CLS]"), _vocabulary.IndexOf("dress"), _vocabulary.IndexOf("color"), _vocabulary.IndexOf("##s"), _vocabulary.IndexOf("[SEP]")], shortIds);
     }

@@ -44,10 +44,22 @@ internal sealed class BertScorer : OnnxSentimentScorer<BertScorer.BatchBuffers>
     /// <summary>The WordPiece ids the model sees for <paramref name="text"/>: [CLS], at most maxTokens − 2 pieces, [SEP].</summary>
     public IReadOnlyList<int> Encode(string text)
     {
-        // Only a prefix can contribute maxTokens pieces; cutting it first bounds the cost of a 1 MB text. 32
-        // characters a piece is generous (WordPiece gives up on words over 100 characters with a single [UNK]).
-        var prefix = text.Length > _maxTokens * 32 ? text[..(_maxTokens * 32)] : text;
-        var pieces = _tokenizer.EncodeToIds(prefix, _maxTokens - 2, addSpecialTokens: false, out _, out _);
+        // Only a prefix can contribute maxTokens pieces, and encoding just a prefix bounds the cost of a 1 MB text.
+        // The prefix ends at a word boundary, so its words split into the same pieces as in the whole text, and it
+        // doubles until it yields enough pieces (long runs of spaces or markup can fill any fixed length).
+        var pieces = (IReadOnlyList<int>)[];
+        for (var length = Math.Min(text.Length, _maxTokens * 32); ; length = Math.Min(text.Length, 2 * length))
+        {
+            while (length < text.Length && !char.IsWhiteSpace(text[length]))
+            {
+                length++;
+            }
+            pieces = _tokenizer.EncodeToIds(length == text.Length ? text : text[..length], _maxTokens - 2, addSpecialTokens: false, out _, out _);
+            if (pieces.Count >= _maxTokens - 2 || length == text.Length)
+            {
+                break;
+            }
+        }
         var ids = new List<int>(pieces.Count + 2) { _tokenizer.ClassificationTokenId };
         ids.AddRange(pieces);
         ids.Add(_tokenizer.SeparatorTokenId);
