@@ -145,6 +145,31 @@ public sealed class FastTextScorerTests : IClassFixture<FastTextScorerTests.Fixt
         }
     }
 
+    [Fact]
+    public async Task Dispose_WhileScoring_RunningCallFinishesAndLaterCallsThrow()
+    {
+        // Disposing released the session under a running call; the call must finish on it, then release it.
+        var scorer = (FastTextScorer)SentimentScorerFactory.Load(_fixture.Tiny.ManifestPath);
+        var texts = Enumerable.Range(0, 400_000).Select(i => Texts[i % Texts.Length]).ToArray();
+        var expected = scorer.Score(Texts);
+        var running = Task.Run(() => scorer.Score(texts));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (scorer.ActiveCalls == 0 && !running.IsCompleted)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the scoring call did not start");
+            await Task.Yield();
+        }
+        Assert.False(running.IsCompleted, "the batch finished before Dispose could overlap it; make it larger");
+        scorer.Dispose();
+
+        var results = await running;
+        Assert.Equal(expected.Select(r => r.PredictedStars), results.Take(Texts.Length).Select(r => r.PredictedStars));
+        Assert.Equal(0, scorer.ActiveCalls);
+        Assert.Throws<ObjectDisposedException>(() => scorer.Score(Texts));
+        Assert.Throws<ObjectDisposedException>(() => scorer.Score([]));
+        scorer.Dispose();
+    }
+
     public sealed class Fixture : IDisposable
     {
         internal TinyModel Tiny { get; } = new();

@@ -13,7 +13,8 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
 {
     private readonly int[] _outputIndexOfStar = new int[SentimentResult.StarCount];
     private readonly bool _outputIsLogits;
-    private readonly Stack<TBuffers> _pool = new();
+    private readonly Stack<TBuffers> _pool = new(); // also the lock for _active and _disposed
+    private int _active; // Score calls in flight: the session outlives them even when Dispose comes first
     private bool _disposed;
 
     protected OnnxSentimentScorer(SentimentModelManifest manifest, SentimentScorerOptions options, string[] requiredInputs, string[] optionalInputs)
@@ -62,13 +63,13 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
     public void Score(IReadOnlyList<string> texts, Span<SentimentResult> results)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        ObjectDisposedException.ThrowIf(_disposed, this);
         if (results.Length < texts.Count)
         {
             throw new ArgumentException($"results has room for {results.Length} results but {texts.Count} texts were given", nameof(results));
         }
         if (texts.Count == 0)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             return;
         }
         var buffers = Rent();
@@ -100,20 +101,42 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
         }
     }
 
+    /// <summary>
+    /// Releases the session and the pooled buffers. Calls already running finish first: the last of them releases
+    /// the session; calls made afterwards throw <see cref="ObjectDisposedException"/>.
+    /// </summary>
     public void Dispose()
     {
-        if (!_disposed)
+        bool releaseSession;
+        lock (_pool)
         {
+            if (_disposed)
+            {
+                return;
+            }
             _disposed = true;
+            while (_pool.Count > 0)
+            {
+                (_pool.Pop() as IDisposable)?.Dispose(); // the RunOptions each buffer set holds is a native handle
+            }
+            releaseSession = _active == 0;
+        }
+        if (releaseSession)
+        {
             Session.Dispose();
+        }
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Score calls in flight (for tests of disposal while scoring).</summary>
+    internal int ActiveCalls
+    {
+        get
+        {
             lock (_pool)
             {
-                while (_pool.Count > 0)
-                {
-                    (_pool.Pop() as IDisposable)?.Dispose(); // the RunOptions each buffer set holds is a native handle
-                }
+                return _active;
             }
-            GC.SuppressFinalize(this);
         }
     }
 
@@ -178,23 +201,50 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
         }
     }
 
+    /// <summary>Takes a buffer set for one call and counts the call as running; throws once disposed.</summary>
     private TBuffers Rent()
     {
         lock (_pool)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            _active++;
             if (_pool.Count > 0)
             {
                 return _pool.Pop();
             }
         }
-        return CreateBuffers();
+        try
+        {
+            return CreateBuffers();
+        }
+        catch
+        {
+            Return(null);
+            throw;
+        }
     }
 
-    private void Return(TBuffers buffers)
+    /// <summary>Ends a call: pools its buffers, or after Dispose releases them, and the session with the last call.</summary>
+    private void Return(TBuffers? buffers)
     {
+        bool releaseSession;
         lock (_pool)
         {
-            _pool.Push(buffers);
+            _active--;
+            if (!_disposed)
+            {
+                if (buffers is not null)
+                {
+                    _pool.Push(buffers);
+                }
+                return;
+            }
+            releaseSession = _active == 0;
+        }
+        (buffers as IDisposable)?.Dispose();
+        if (releaseSession)
+        {
+            Session.Dispose();
         }
     }
 }
