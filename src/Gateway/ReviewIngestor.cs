@@ -41,7 +41,7 @@ public sealed partial class ReviewIngestor(
                 ReviewRecord.PayloadOneofCase.ReferenceTsv => ReviewParser.FromReferenceTsv(record.ReferenceTsv),
                 _ => ParsedReview.Fail("record", "empty", "the record has no payload (review, json or reference_tsv)"),
             };
-            var rejection = parsed.Rejection ?? ReviewValidator.Validate(parsed.Review!);
+            var rejection = parsed.Rejection ?? ReviewValidator.Validate(parsed.Review!, now);
             if (rejection is not null)
             {
                 var reviewId = parsed.Review?.ReviewId ?? "";

@@ -104,13 +104,15 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
         request.Records.Add(new ReviewRecord { ReferenceTsv = $"{good[1].ReviewId}\t{category}\t{good[1].ReviewBody}" });
         request.Records.Add(new ReviewRecord { ReferenceTsv = "only-two\tfields" });
         request.Records.Add(new ReviewRecord { Review = Contracts.Reviews.ReviewApi.ToApi(good[2]) });
+        var microseconds = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1_000;
+        request.Records.Add(new ReviewRecord { Json = $$"""{"review_id":"future","product_category":"{{category}}","review_body":"fine","event_time":{{microseconds}}}""" });
 
         var response = await _platform.Gateway.PutReviewsAsync(request);
 
-        Assert.Equal(5, response.FailedRecordCount);
+        Assert.Equal(6, response.FailedRecordCount);
         Assert.Equal(3, response.AcceptedRecordCount);
         Assert.Equal(
-            ["", "review_id.required", "record.invalid_json", "review_body.too_long", "star_rating.out_of_range", "", "record.bad_tsv", ""],
+            ["", "review_id.required", "record.invalid_json", "review_body.too_long", "star_rating.out_of_range", "", "record.bad_tsv", "", "event_time.in_future"],
             response.Records.Select(r => r.ErrorCode));
         Assert.Contains("review_id", response.Records[1].ErrorMessage);
         Assert.Contains("64 KiB", response.Records[3].ErrorMessage);

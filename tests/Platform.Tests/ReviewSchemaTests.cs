@@ -57,6 +57,31 @@ public sealed class ReviewSchemaTests
     }
 
     [Fact]
+    public void Validate_EventTimeFarAheadOfIngest_RejectedNamingTheField()
+    {
+        const long ingest = 1_764_000_000_000;
+        var review = Valid();
+        review.EventTimeMs = ingest + ReviewValidator.MaxEventTimeAheadMs;
+        Assert.Null(ReviewValidator.Validate(review, ingest)); // clock skew up to an hour passes
+        review.EventTimeMs = ingest - (400L * 24 * 3_600_000);
+        Assert.Null(ReviewValidator.Validate(review, ingest)); // old reviews are the windows' business (late)
+        review.EventTimeMs = long.MinValue;
+        Assert.Null(ReviewValidator.Validate(review, ingest));
+
+        review.EventTimeMs = ingest + ReviewValidator.MaxEventTimeAheadMs + 1;
+        Assert.Equal("event_time.in_future", ReviewValidator.Validate(review, ingest)?.Code);
+        review.EventTimeMs = ingest * 1_000; // microseconds sent as milliseconds
+        var rejection = ReviewValidator.Validate(review, ingest);
+        Assert.Equal("event_time.in_future", rejection?.Code);
+        Assert.Contains("milliseconds expected", rejection!.Message);
+
+        // Without an ingest time (a review not yet stamped) there is nothing to compare with; the stamp counts.
+        Assert.Null(ReviewValidator.Validate(review));
+        review.IngestedAtMs = ingest;
+        Assert.Equal("event_time.in_future", ReviewValidator.Validate(review)?.Code);
+    }
+
+    [Fact]
     public void FromJson_AllFields_RoundTripThroughWriter()
     {
         var original = new ReviewMessage

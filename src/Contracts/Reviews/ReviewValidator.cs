@@ -4,7 +4,8 @@ namespace ReviewOrleans.Contracts.Reviews;
 
 /// <summary>
 /// The review schema's rules. review_id and product_category: required, 1–64 characters; review_body: required,
-/// 1 byte to 64 KiB of UTF-8; star_rating, when present, 1–5; vote counts not negative.
+/// 1 byte to 64 KiB of UTF-8; star_rating, when present, 1–5; vote counts not negative; event_time, when present, at
+/// most an hour ahead of the ingest time.
 /// </summary>
 public static class ReviewValidator
 {
@@ -12,8 +13,19 @@ public static class ReviewValidator
     public const int MaxCategoryLength = 64;
     public const int MaxBodyBytes = 64 * 1024;
 
+    /// <summary>
+    /// How far event_time may run ahead of the gateway's clock. Generous for producers' clock skew, but it stops a
+    /// unit mistake (microseconds sent as milliseconds) from moving the event-time watermark years ahead, which
+    /// would make every later review late.
+    /// </summary>
+    public const long MaxEventTimeAheadMs = 60 * 60 * 1000;
+
     /// <summary>Returns the first rule the review breaks, or null when it is valid.</summary>
-    public static ReviewRejection? Validate(ReviewMessage review)
+    /// <param name="ingestedAtMs">
+    /// The gateway's clock when the review arrived; defaults to the review's <see cref="ReviewMessage.IngestedAtMs"/>.
+    /// The event_time bound is checked only when one of them is set.
+    /// </param>
+    public static ReviewRejection? Validate(ReviewMessage review, long? ingestedAtMs = null)
     {
         ArgumentNullException.ThrowIfNull(review);
         return RequiredText("review_id", review.ReviewId, MaxIdLength)
@@ -21,8 +33,20 @@ public static class ReviewValidator
             ?? Body(review.ReviewBody)
             ?? Range("star_rating", review.StarRating, 1, 5)
             ?? Range("helpful_votes", review.HelpfulVotes, 0, int.MaxValue)
-            ?? Range("total_votes", review.TotalVotes, 0, int.MaxValue);
+            ?? Range("total_votes", review.TotalVotes, 0, int.MaxValue)
+            ?? EventTime(review.EventTimeMs, ingestedAtMs ?? review.IngestedAtMs);
     }
+
+    private static ReviewRejection? EventTime(long? eventTimeMs, long ingestedAtMs) =>
+        eventTimeMs is { } e && ingestedAtMs > 0 && e > ingestedAtMs && e - ingestedAtMs > MaxEventTimeAheadMs
+            ? new ReviewRejection("event_time", "in_future",
+                $"event_time {FormatTime(e)} is {(e - ingestedAtMs) / 60_000.0:F0} minutes ahead of the ingest time {FormatTime(ingestedAtMs)}; at most 60 are allowed (milliseconds expected)")
+            : null;
+
+    private static string FormatTime(long ms) =>
+        ms is > -62_135_596_800_000 and < 253_402_300_800_000
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("O", System.Globalization.CultureInfo.InvariantCulture)
+            : ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static ReviewRejection? RequiredText(string field, string? value, int maxLength)
     {
