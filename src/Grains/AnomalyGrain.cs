@@ -53,15 +53,7 @@ public sealed partial class AnomalyGrain(
             {
                 LogProfileChanged(this.GetPrimaryKeyLong(), saved.Profile, _options.AnomalyProfile);
             }
-            _forest = new RandomCutForest(new RandomCutForestOptions
-            {
-                Dimensions = _featureNames.Count,
-                NumberOfTrees = _options.EffectiveAnomalyTrees,
-                SampleSize = _options.AnomalySampleSize,
-                ShingleSize = _options.AnomalyShingleSize,
-                TimeDecay = _options.AnomalyTimeDecay,
-                Seed = 42 + this.GetPrimaryKeyLong(),
-            });
+            _forest = new RandomCutForest(_options.ForestOptions(_featureNames.Count, seed: 42 + this.GetPrimaryKeyLong()));
             _grader = new AnomalyGrader();
             state.State = new AnomalyState { Profile = _options.AnomalyProfile };
         }

@@ -146,6 +146,37 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         newer._categories.UnionWith(_categories);
     }
 
+    /// <summary>Dead letters waiting for the next flush.</summary>
+    public IReadOnlyList<DeadLetterRecord> PendingDeadLetters => _deadLetters;
+
+    /// <summary>
+    /// Caps what failed flushes left pending, so that a downstream grain that keeps failing (a saved forest it cannot
+    /// load, say) costs bounded memory. The oldest anomaly observations go first, with a dead letter that counts them;
+    /// the oldest pending dead letters go when even those cannot be stored. Returns what was dropped.
+    /// </summary>
+    public (int Observations, int DeadLetters) Bound(int maxObservations, int maxDeadLetters, long nowMs)
+    {
+        var observations = Math.Max(0, Observations.Count - maxObservations);
+        if (observations > 0)
+        {
+            Observations = Observations.GetRange(observations, maxObservations);
+            _deadLetters.Add(new DeadLetterRecord
+            {
+                TimeMs = nowMs,
+                Field = "observations",
+                Rule = "dropped",
+                Message = $"{observations} anomaly observations dropped: the anomaly grain has not accepted them and at most {maxObservations} are kept",
+                Stage = "anomaly",
+            });
+        }
+        var deadLetters = Math.Max(0, _deadLetters.Count - maxDeadLetters);
+        if (deadLetters > 0)
+        {
+            _deadLetters.RemoveRange(0, deadLetters);
+        }
+        return (observations, deadLetters);
+    }
+
     /// <param name="anomalyShard">The anomaly grain (forest) that this partition feeds.</param>
     public async Task SendAsync(IGrainFactory grains, int anomalyShard, HashSet<string> registeredCategories)
     {

@@ -1,3 +1,4 @@
+using ReviewOrleans.Analytics.Forest;
 using ReviewOrleans.Analytics.Windows;
 using ReviewOrleans.Contracts.Grains;
 
@@ -120,7 +121,36 @@ public sealed class PipelineOptions
         Require(AnomalyTrees is null or >= 1 and <= 1_000, nameof(AnomalyTrees), "must be 1..1000");
         Require(AnomalyShards is >= 1 and <= 4096, nameof(AnomalyShards), "must be 1..4096");
         Require(AnomalyFeatures.IsKnownProfile(AnomalyProfile), nameof(AnomalyProfile), $"must be one of: {string.Join(", ", AnomalyFeatures.Profiles)}");
+        Require(AnomalySaveInterval > TimeSpan.Zero, nameof(AnomalySaveInterval), "must be positive");
+        // The forest's own rules, checked here so that a bad value stops the silo at start instead of failing every
+        // anomaly grain's activation while the partitions keep its observations pending.
+        try
+        {
+            ForestOptions(AnomalyFeatures.NamesOf(AnomalyProfile).Count, seed: 0).Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            var name = ex.ParamName switch
+            {
+                nameof(RandomCutForestOptions.SampleSize) => nameof(AnomalySampleSize),
+                nameof(RandomCutForestOptions.ShingleSize) => nameof(AnomalyShingleSize),
+                nameof(RandomCutForestOptions.TimeDecay) => nameof(AnomalyTimeDecay),
+                _ => nameof(AnomalyTrees),
+            };
+            throw new ArgumentException($"{SectionName}:{name} is invalid for the anomaly forest: {ex.Message}", name, ex);
+        }
     }
+
+    /// <summary>The options of each anomaly grain's forest over <paramref name="dimensions"/> features.</summary>
+    public RandomCutForestOptions ForestOptions(int dimensions, long seed) => new()
+    {
+        Dimensions = dimensions,
+        NumberOfTrees = EffectiveAnomalyTrees,
+        SampleSize = AnomalySampleSize,
+        ShingleSize = AnomalyShingleSize,
+        TimeDecay = AnomalyTimeDecay,
+        Seed = seed,
+    };
 
     private static void Require(bool condition, string name, string rule)
     {

@@ -33,6 +33,12 @@ public sealed partial class ReviewPartitionGrain(
     /// <summary>Scored reviews buffered while a flush is in flight, beyond which new batches wait for it.</summary>
     public const int MaxBufferedReviews = 50_000;
 
+    /// <summary>Anomaly observations kept for a forest that keeps refusing them (see <see cref="PartitionBuffers.Bound"/>).</summary>
+    public const int MaxPendingObservations = 4 * MaxBufferedReviews;
+
+    /// <summary>Dead letters kept for a store that keeps refusing them.</summary>
+    public const int MaxPendingDeadLetters = 10_000;
+
     private readonly PipelineOptions _options = options.Value;
     private readonly List<string> _texts = [];
     private readonly List<ReviewMessage> _accepted = [];
@@ -210,8 +216,16 @@ public sealed partial class ReviewPartitionGrain(
             // what arrived meanwhile, for the next flush.
             LogFlushFailed(ex, this.GetPrimaryKeyLong());
             buffers.FoldInto(_buffers);
+            var dropped = _buffers.Bound(MaxPendingObservations, MaxPendingDeadLetters, clock.GetUtcNow().ToUnixTimeMilliseconds());
+            if (dropped != default)
+            {
+                LogPendingDropped(this.GetPrimaryKeyLong(), dropped.Observations, dropped.DeadLetters);
+            }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: downstream keeps failing; dropped {Observations} pending anomaly observations and {DeadLetters} pending dead letters")]
+    private partial void LogPendingDropped(long partition, int observations, int deadLetters);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: the reviews stream reported a delivery failure; reviews may have been lost")]
     private partial void LogStreamError(Exception error, long partition);

@@ -25,6 +25,9 @@ public static class SiloHosting
         services.AddSingleton<IValidateOptions<PipelineOptions>, PipelineOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ISentimentScorer>(_ => LoadScorer(config));
+        // Loads the model while the silo starts: resolved lazily, a wrong Model:Path failed only inside partition
+        // activations, after the gateway had accepted the reviews.
+        services.AddHostedService<SentimentModelLoader>();
 
         silo.AddMemoryGrainStorage("PubSubStore");
         AddStreams(silo, config);
@@ -161,4 +164,19 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
             return ValidateOptionsResult.Fail(ex.Message);
         }
     }
+}
+
+/// <summary>Resolves the sentiment scorer at start, so that a missing or broken model stops the silo with its error.</summary>
+internal sealed partial class SentimentModelLoader(ISentimentScorer scorer, ILogger<SentimentModelLoader> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        LogModelLoaded(scorer.Model.Id, scorer.Model.Version, scorer.Model.ManifestPath ?? "");
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sentiment model {Id} {Version} loaded from {Path}")]
+    private partial void LogModelLoaded(string id, string version, string path);
 }

@@ -71,6 +71,27 @@ public sealed class GrainLogicTests
         Assert.Equal(["R1", "R2"], newer.Observations.Select(o => o.ReviewId));
     }
 
+    [Fact]
+    public void Bound_DownstreamKeepsFailing_KeepsTheNewestAndCountsTheRest()
+    {
+        var buffers = new PartitionBuffers(1_000);
+        buffers.Observations.AddRange(Enumerable.Range(0, 10).Select(i => new Contracts.Grains.AnomalyObservation { ReviewId = $"R{i}" }));
+
+        Assert.Equal((0, 0), buffers.Bound(10, 5, 100));
+        Assert.Equal((6, 0), buffers.Bound(4, 5, 100));
+        Assert.Equal(["R6", "R7", "R8", "R9"], buffers.Observations.Select(o => o.ReviewId));
+        var letter = Assert.Single(buffers.PendingDeadLetters);
+        Assert.Equal(("anomaly", "observations", "dropped"), (letter.Stage, letter.Field, letter.Rule));
+        Assert.StartsWith("6 anomaly observations dropped", letter.Message);
+
+        for (var i = 0; i < 7; i++)
+        {
+            buffers.RecordStreamError($"error {i}", 200);
+        }
+        Assert.Equal((0, 3), buffers.Bound(4, 5, 300));
+        Assert.Equal(["error 2", "error 3", "error 4", "error 5", "error 6"], buffers.PendingDeadLetters.Select(d => d.Message));
+    }
+
     [Theory]
     [InlineData(16, 2, 2)]
     [InlineData(16, 32, 16)]

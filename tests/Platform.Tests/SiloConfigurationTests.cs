@@ -30,6 +30,28 @@ public sealed class SiloConfigurationTests
         }
     }
 
+    [Theory]
+    [InlineData("--Pipeline:AnomalySampleSize=1", "Pipeline:AnomalySampleSize", "SampleSize must be between 2")]
+    [InlineData("--Pipeline:AnomalyShingleSize=0", "Pipeline:AnomalyShingleSize", "ShingleSize must be between 1")]
+    [InlineData("--Pipeline:AnomalyTimeDecay=2", "Pipeline:AnomalyTimeDecay", "TimeDecay must be a finite number")]
+    [InlineData("--Pipeline:AnomalySaveInterval=00:00:00", "Pipeline:AnomalySaveInterval", "must be positive")]
+    [InlineData("--Model:Path=/nonexistent/model.json", "/nonexistent/model.json", "manifest not found")]
+    [InlineData("--Model:MaxBatchSize=0", "MaxBatchSize", "must be at least 1")]
+    public async Task Start_InvalidForestOrModelSetting_FailsBeforeAcceptingReviews(string argument, string setting, string rule)
+    {
+        // These used to fail only inside grain activations, after the gateway had accepted the reviews.
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = SiloApp.Create([argument, "--Storage:Provider=memory", "--Dashboard:Enabled=false",
+                $"--Gateway:GrpcPort={SiloProcess.FreePort()}", $"--Gateway:HttpPort={SiloProcess.FreePort()}",
+                $"--Cluster:SiloPort={SiloProcess.FreePort()}", $"--Cluster:GatewayPort={SiloProcess.FreePort()}"]);
+            await app.StartAsync();
+            await app.StopAsync();
+        });
+        Assert.Contains(setting, ex.ToString());
+        Assert.Contains(rule, ex.ToString());
+    }
+
     [Fact]
     public async Task Start_ProcessingTimeLatenessNotAboveFlushInterval_FailsNamingAllowedLateness()
     {
