@@ -43,6 +43,7 @@ public sealed partial class ReviewPartitionGrain(
     private readonly List<string> _texts = [];
     private readonly List<ReviewMessage> _accepted = [];
     private readonly List<ulong> _acceptedIdHashes = [];
+    private readonly List<(ReviewMessage Review, ReviewRejection Rejection)> _rejected = [];
     private readonly PartitionStats _stats = new();
     private readonly HashSet<string> _registeredCategories = new(StringComparer.Ordinal);
     private SentimentResult[] _scores = new SentimentResult[256];
@@ -119,34 +120,53 @@ public sealed partial class ReviewPartitionGrain(
         _accepted.Clear();
         _acceptedIdHashes.Clear();
         _texts.Clear();
+        _rejected.Clear();
+        var duplicates = 0;
         foreach (var review in reviews)
         {
             var rejection = ReviewValidator.Validate(review);
             if (rejection is not null)
             {
-                _buffers.Reject(review, rejection, now);
+                _rejected.Add((review, rejection));
                 continue;
             }
             var idHash = DistinctCounter.Hash(review.ReviewId);
             if (!_seen.TryAdd(idHash, now))
             {
-                _buffers.Counts.Duplicates++;
+                duplicates++;
                 continue;
             }
             _accepted.Add(review);
             _acceptedIdHashes.Add(idHash);
             _texts.Add(review.ReviewBody);
         }
-        if (_accepted.Count == 0)
-        {
-            return;
-        }
 
         if (_scores.Length < _accepted.Count)
         {
             _scores = new SentimentResult[Math.Max(_accepted.Count, _scores.Length * 2)];
         }
-        scorer.Score(_texts, _scores.AsSpan(0, _accepted.Count));
+        try
+        {
+            if (_accepted.Count > 0)
+            {
+                scorer.Score(_texts, _scores.AsSpan(0, _accepted.Count));
+            }
+        }
+        catch
+        {
+            // The stream delivers the batch again (and dead-letters it if that keeps failing): nothing of it may
+            // stay behind, or the retry would count its reviews as duplicates and its rejections twice.
+            foreach (var idHash in _acceptedIdHashes)
+            {
+                _seen.Remove(idHash);
+            }
+            throw;
+        }
+        foreach (var (review, rejection) in _rejected)
+        {
+            _buffers.Reject(review, rejection, now);
+        }
+        _buffers.Counts.Duplicates += duplicates;
 
         var scoredAt = clock.GetUtcNow().ToUnixTimeMilliseconds();
         for (var i = 0; i < _accepted.Count; i++)

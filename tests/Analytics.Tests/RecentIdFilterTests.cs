@@ -59,6 +59,20 @@ public sealed class RecentIdFilterTests
     }
 
     [Fact]
+    public void Remove_AfterFailedProcessing_RetryIsNotADuplicate()
+    {
+        var filter = new RecentIdFilter(TimeSpan.FromMinutes(10), 4, nowMs: 0);
+        Assert.True(filter.TryAdd(1, 0));
+        Assert.True(filter.TryAdd(2, 0));
+        Assert.True(filter.TryAdd(3, 0)); // the generation was full: 1 and 2 moved to the previous one
+        filter.Remove(1);
+        filter.Remove(3);
+        Assert.False(filter.TryAdd(2, 0));
+        Assert.True(filter.TryAdd(1, 0));
+        Assert.True(filter.TryAdd(3, 0));
+    }
+
+    [Fact]
     public void TryAdd_ManyIds_MemoryStaysWithinCapacity()
     {
         var filter = new RecentIdFilter(TimeSpan.FromDays(1), 1_000, nowMs: 0);

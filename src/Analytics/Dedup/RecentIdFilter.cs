@@ -62,6 +62,16 @@ public sealed class RecentIdFilter
         return _current.Add(idHash);
     }
 
+    /// <summary>
+    /// Forgets <paramref name="idHash"/>, which <see cref="TryAdd"/> has just accepted: for a caller whose processing
+    /// of the id failed and will be retried, so that the retry is not taken for a duplicate.
+    /// </summary>
+    public void Remove(ulong idHash)
+    {
+        _current.Remove(idHash);
+        _previous.Remove(idHash);
+    }
+
     /// <summary>Index of the half-horizon period holding <paramref name="nowMs"/> (floor division, so negative times work).</summary>
     private long Period(long nowMs)
     {
