@@ -93,7 +93,16 @@ public sealed partial class AnomalyGrain(
         {
             current.Alerts.AddRange(raised);
             current.Alerts.KeepNewest(AlertsKept);
-            await _alerts.OnNextBatchAsync(raised);
+            try
+            {
+                await _alerts.OnNextBatchAsync(raised);
+            }
+            catch (Exception ex)
+            {
+                // The forest has learnt these observations and the alerts are stored (GetStatus returns them): failing
+                // the call would make the partition send the observations again, learnt twice, alerts raised twice.
+                LogAlertsNotPublished(ex, this.GetPrimaryKeyLong(), raised.Count);
+            }
         }
     }
 
@@ -144,6 +153,9 @@ public sealed partial class AnomalyGrain(
         await state.WriteStateAsync();
         _dirty = false;
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Anomaly shard {Shard}: {Count} alerts were stored but could not be published on the alerts stream")]
+    private partial void LogAlertsNotPublished(Exception ex, long shard, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly shard {Shard}: saved model was for profile '{Saved}', configured '{Configured}'; starting a new model")]
     private partial void LogProfileChanged(long shard, string saved, string configured);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using ReviewOrleans.Analytics.Windows;
@@ -21,10 +22,11 @@ public sealed class CategoryState
 /// due windows, appends them to the persisted history and publishes them on the "metrics" stream.
 /// </summary>
 [GrainType("category")]
-public sealed class CategoryGrain(
+public sealed partial class CategoryGrain(
     [PersistentState("category-windows", StorageNames.Default)] IPersistentState<CategoryState> state,
     IOptions<PipelineOptions> options,
-    TimeProvider clock) : Grain, ICategoryGrain
+    TimeProvider clock,
+    ILogger<CategoryGrain> logger) : Grain, ICategoryGrain
 {
     private readonly PipelineOptions _options = options.Value;
     private TumblingWindowAggregator _windows = null!;
@@ -58,7 +60,7 @@ public sealed class CategoryGrain(
         }
     }
 
-    public Task MergePartials(List<CategoryPartial> partials)
+    public async Task MergePartials(List<CategoryPartial> partials)
     {
         var deadLetters = new List<DeadLetterRecord>();
         foreach (var partial in partials)
@@ -96,8 +98,24 @@ public sealed class CategoryGrain(
             }
         }
         _dirty = true;
-        return deadLetters.Count == 0 ? Task.CompletedTask : GrainFactory.GetGrain<IDeadLetterGrain>(0).Add(deadLetters);
+        if (deadLetters.Count == 0)
+        {
+            return;
+        }
+        try
+        {
+            await GrainFactory.GetGrain<IDeadLetterGrain>(0).Add(deadLetters);
+        }
+        catch (Exception ex)
+        {
+            // The partials are merged: failing the call now would make the partition send them again and count
+            // them twice. The dead letters are logged instead.
+            LogDeadLettersLost(ex, this.GetPrimaryKeyString(), deadLetters.Count, string.Join("; ", deadLetters.Select(d => d.Message)));
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Category {Category}: {Count} dead letters could not be stored: {Messages}")]
+    private partial void LogDeadLettersLost(Exception ex, string category, int count, string messages);
 
     public async Task<int> Tick()
     {

@@ -8,8 +8,11 @@ namespace ReviewOrleans.Grains;
 /// <summary>
 /// What a partition grain gathered since its last flush: per-(category, window) pre-aggregates, counts and distinct
 /// counters, anomaly observations, priority reviews, dead letters. <see cref="SendAsync"/> delivers each part and
-/// removes it once delivered, so after a failed flush <see cref="FoldInto"/> puts back only what was not delivered,
-/// and nothing is counted twice.
+/// removes it once delivered, so after a failed flush <see cref="FoldInto"/> puts back only what was not delivered.
+/// The receivers fail a call only before they apply it (their own follow-up writes, such as dead letters or alert
+/// notifications, are logged on failure instead), so a retry counts nothing twice; the exception is a call that
+/// times out after its receiver applied it, which makes delivery at-least-once for windows, counts and forests
+/// (priority queues and dead letters de-duplicate by review id and record id).
 /// </summary>
 internal sealed class PartitionBuffers(long windowSizeMs)
 {
