@@ -2,6 +2,7 @@ using Grpc.Core;
 using Microsoft.Extensions.Options;
 using ReviewOrleans.Contracts.Api;
 using ReviewOrleans.Contracts.Grains;
+using ReviewOrleans.Contracts.Reviews;
 
 namespace ReviewOrleans.Gateway;
 
@@ -57,7 +58,17 @@ public sealed class ReviewGatewayService(
         {
             throw Invalid("category", "is required (use \"All\" for every category)");
         }
+        if (request.Category.Length > ReviewValidator.MaxCategoryLength)
+        {
+            throw Invalid("category", $"has {request.Category.Length} characters; at most {ReviewValidator.MaxCategoryLength} are allowed");
+        }
         var last = WindowCount(request.LastWindows, 12, "last_windows");
+        // A category grain keeps itself active for its window timer, so asking for a name no review carried would
+        // leave a grain ticking for good: such a name gets an empty answer without one.
+        if (request.Category != StreamNames.AllCategories && !await cluster.GetGrain<ICategoryDirectoryGrain>(0).Contains(request.Category))
+        {
+            return new GetCategorySentimentResponse { Category = request.Category };
+        }
         var history = await cluster.GetGrain<ICategoryGrain>(request.Category).GetHistory(last);
         var response = new GetCategorySentimentResponse { Category = history.Category, LateReviews = history.LateReviews };
         response.Windows.AddRange(history.Windows.Select(ApiMapping.ToApi));

@@ -14,18 +14,22 @@ public sealed class CategoryDirectoryState
 public sealed class CategoryDirectoryGrain(
     [PersistentState("category-directory", StorageNames.Default)] IPersistentState<CategoryDirectoryState> state) : Grain, ICategoryDirectoryGrain
 {
+    private bool _unsaved; // a failed write: the caller retries with categories that are already in the set
+
     public async Task Register(List<string> categories)
     {
-        var added = false;
         foreach (var category in categories)
         {
-            added |= state.State.Categories.Add(category);
+            _unsaved |= state.State.Categories.Add(category);
         }
-        if (added)
+        if (_unsaved)
         {
             await state.WriteStateAsync();
+            _unsaved = false;
         }
     }
 
     public Task<List<string>> List() => Task.FromResult(state.State.Categories.ToList());
+
+    public Task<bool> Contains(string category) => Task.FromResult(state.State.Categories.Contains(category));
 }

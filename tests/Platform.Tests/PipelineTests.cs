@@ -1,4 +1,5 @@
 using Grpc.Core;
+using Orleans.Runtime;
 using ReviewOrleans.Contracts.Api;
 using ReviewOrleans.Contracts.Grains;
 
@@ -251,9 +252,22 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
         await WaitForCount(category, 89);
     }
 
+    [Fact]
+    public async Task GetCategorySentiment_UnknownCategory_EmptyWithoutActivatingAGrain()
+    {
+        // A category grain keeps itself active for its window timer: a typo must not leave one ticking for good.
+        var category = TestReviews.NewCategory("never-sent");
+        var response = await _platform.Gateway.GetCategorySentimentAsync(new GetCategorySentimentRequest { Category = category });
+        Assert.Equal(category, response.Category);
+        Assert.Empty(response.Windows);
+        var active = await _platform.Grains.GetGrain<IManagementGrain>(0).GetActiveGrains(GrainType.Create("category"));
+        Assert.DoesNotContain(active, id => id.Key.ToString() == category);
+    }
+
     [Theory]
     [InlineData("", 0, "category")]
     [InlineData("x", -1, "last_windows")]
+    [InlineData("a-category-name-that-is-longer-than-the-sixty-four-characters-allowed", 0, "category")]
     public async Task GetCategorySentiment_InvalidField_InvalidArgumentNamingField(string category, int last, string field)
     {
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>

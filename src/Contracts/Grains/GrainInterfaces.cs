@@ -29,6 +29,8 @@ public interface ICategoryDirectoryGrain : IGrainWithIntegerKey
     Task Register(List<string> categories);
 
     Task<List<string>> List();
+
+    Task<bool> Contains(string category);
 }
 
 /// <summary>A Random Cut Forest detector over one partition's reviews. Keyed by partition number.</summary>
