@@ -13,11 +13,13 @@ builder.UseOrleansClient(client =>
     var gateways = config.GetSection("Cluster:Gateways").Get<string[]>() ?? [];
     if (gateways.Length == 0)
     {
-        client.UseLocalhostClustering(config.GetValue("Cluster:SiloGatewayPort", 30000));
+        // The same setting the silo listens on, so one Cluster__GatewayPort serves both processes.
+        client.UseLocalhostClustering(config.GetValue("Cluster:GatewayPort", 30000));
     }
     else
     {
-        client.UseStaticClustering(gateways.Select(g => IPEndPoint.Parse(g)).ToArray());
+        client.UseStaticClustering(gateways.Select(g => IPEndPoint.TryParse(g, out var endpoint) && endpoint.Port > 0 ? endpoint
+            : throw new InvalidOperationException($"Cluster:Gateways has '{g}'; each entry must be ip:port of a silo's gateway, e.g. 10.0.0.5:30000")).ToArray());
     }
     client.Configure<ClusterOptions>(o =>
     {

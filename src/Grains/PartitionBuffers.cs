@@ -27,7 +27,7 @@ internal sealed class PartitionBuffers(long windowSizeMs)
     public List<AnomalyObservation> Observations { get; private set; } = [];
 
     public bool IsEmpty => _partials.Count == 0 && Counts.IsEmpty && _distinct.Count == 0 && Observations.Count == 0
-        && _priority.Count == 0 && _deadLetters.Count == 0;
+        && _priority.Count == 0 && _deadLetters.Count == 0 && _categories.Count == 0; // categories: a failed registration is retried
 
     /// <param name="idHash">The review id's <see cref="DistinctCounter.Hash"/>, already computed for de-duplication.</param>
     public void Add(ReviewMessage review, ulong idHash, int predictedStars, double expectedStars, long timestampMs)

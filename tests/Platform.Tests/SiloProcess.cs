@@ -51,7 +51,7 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>The standalone gateway, an Orleans client of the silo behind <paramref name="silo"/>.</summary>
     public static Task<SiloProcess> StartGatewayAsync(SiloProcess silo, string serviceId, params string[] extraArgs) =>
         StartAsync(BuildOutput.Find("src", "Gateway", "ReviewOrleans.Gateway.dll"), silo.OrleansGatewayPort,
-            [$"--Cluster:SiloGatewayPort={silo.OrleansGatewayPort}", $"--Cluster:ServiceId={serviceId}", .. extraArgs]);
+            [$"--Cluster:GatewayPort={silo.OrleansGatewayPort}", $"--Cluster:ServiceId={serviceId}", .. extraArgs]);
 
     private static async Task<SiloProcess> StartAsync(string dll, int orleansGatewayPort, string[] extraArgs)
     {
