@@ -69,8 +69,35 @@ public sealed partial class ReviewPartitionGrain(
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        await Flush();
+        // The timer will not retry once the grain is gone, so a failed flush is retried here while the deactivation
+        // allows; what still cannot be delivered is logged with its size rather than dropped unseen.
+        for (var attempt = 1; ; attempt++)
+        {
+            await Flush();
+            if (_buffers.IsEmpty)
+            {
+                return;
+            }
+            if (attempt == DeactivationFlushAttempts || cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), clock, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+        LogUndeliveredOnDeactivation(this.GetPrimaryKeyLong(), _buffers.Counts.Reviews, _buffers.Observations.Count, _buffers.PendingDeadLetters.Count);
     }
+
+    private const int DeactivationFlushAttempts = 3;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: deactivating with undelivered pre-aggregates of {Reviews} reviews, {Observations} anomaly observations and {DeadLetters} dead letters; they are lost")]
+    private partial void LogUndeliveredOnDeactivation(long partition, long reviews, int observations, int deadLetters);
 
     public Task<PartitionStats> GetStats() => Task.FromResult(new PartitionStats
     {
