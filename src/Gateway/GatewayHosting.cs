@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using System.Net;
 
 namespace ReviewOrleans.Gateway;
@@ -37,7 +38,7 @@ public static class GatewayHosting
             o.EnableDetailedErrors = false;
         });
         services.AddGrpcReflection();
-        services.AddGrpcHealthChecks().AddCheck("orleans", () => Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckResult.Healthy());
+        services.AddGrpcHealthChecks().AddCheck<ClusterHealthCheck>("orleans");
         return services;
     }
 
@@ -57,7 +58,14 @@ public static class GatewayHosting
         endpoints.MapGrpcService<ReviewGatewayService>();
         endpoints.MapGrpcHealthChecksService();
         endpoints.MapGrpcReflectionService();
-        endpoints.MapGet("/healthz", () => Microsoft.AspNetCore.Http.Results.Text("ok"));
+        endpoints.MapGet("/healthz", async (HealthCheckService health, CancellationToken cancellationToken) =>
+        {
+            var report = await health.CheckHealthAsync(cancellationToken);
+            return report.Status == HealthStatus.Healthy
+                ? Microsoft.AspNetCore.Http.Results.Text("ok")
+                : Microsoft.AspNetCore.Http.Results.Text(
+                    "unhealthy: " + string.Join("; ", report.Entries.Select(e => $"{e.Key}: {e.Value.Description}")), statusCode: 503);
+        });
         return endpoints;
     }
 }

@@ -28,21 +28,39 @@ public sealed class ReviewGatewayService(
         return ingestor.IngestAsync(request.Records, includeAccepted: true);
     }
 
+    /// <summary>Failures listed in a stream's summary; more are counted (a summary must fit a client's 4 MB message limit).</summary>
+    public const int MaxListedStreamFailures = 10_000;
+
     public override async Task<PutReviewsResponse> PutReviewStream(IAsyncStreamReader<PutReviewsRequest> requestStream, ServerCallContext context)
     {
         var total = new PutReviewsResponse();
         await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {
-            if (request.Records.Count > _options.MaxBatchRecords)
-            {
-                throw Invalid("records", $"a batch holds at most {_options.MaxBatchRecords} records, got {request.Records.Count}");
-            }
-            var response = await ingestor.IngestAsync(request.Records, includeAccepted: false);
+            // An oversized message fails its own records, not the call: earlier messages are already published, and
+            // their failures (some retryable) must reach the client.
+            var response = request.Records.Count > _options.MaxBatchRecords
+                ? TooManyRecords(request)
+                : await ingestor.IngestAsync(request.Records, includeAccepted: false);
             total.AcceptedRecordCount += response.AcceptedRecordCount;
             total.FailedRecordCount += response.FailedRecordCount;
-            total.Records.AddRange(response.Records);
+            var room = Math.Max(0, MaxListedStreamFailures - total.Records.Count);
+            total.Records.AddRange(response.Records.Take(room));
+            total.UnlistedFailedRecordCount += Math.Max(0, response.Records.Count - room);
         }
         return total;
+    }
+
+    private PutReviewsResponse TooManyRecords(PutReviewsRequest request)
+    {
+        var response = new PutReviewsResponse { FailedRecordCount = request.Records.Count };
+        var message = $"records: a batch holds at most {_options.MaxBatchRecords} records, got {request.Records.Count}; none of this batch was ingested";
+        response.Records.AddRange(request.Records.Select(r => new RecordResult
+        {
+            ReviewId = r.Review?.ReviewId ?? "",
+            ErrorCode = "records.too_many",
+            ErrorMessage = message,
+        }));
+        return response;
     }
 
     public override async Task<ListCategoriesResponse> ListCategories(ListCategoriesRequest request, ServerCallContext context)

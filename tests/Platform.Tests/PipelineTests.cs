@@ -231,6 +231,39 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ClusterHealthCheck_ClusterUp_HealthyNamingTheActiveSilos()
+    {
+        var check = new Gateway.ClusterHealthCheck(_platform.Cluster.Client);
+        var result = await check.CheckHealthAsync(new Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckContext());
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, result.Status);
+        Assert.EndsWith("active silo(s)", result.Description);
+    }
+
+    [Fact]
+    public async Task PutReviewStream_OversizedMessageAmongGood_FailsOnlyItsRecordsAndTheSummaryStaysBounded()
+    {
+        // An oversized message used to end the call with INVALID_ARGUMENT, losing the summary of what went before.
+        var category = TestReviews.NewCategory("oversized");
+        var good = TestReviews.Generate(category, 4, seed: 17);
+        var oversized = TestReviews.Generate(category, 10_001, seed: 18);
+
+        using var call = _platform.Gateway.PutReviewStream();
+        await call.RequestStream.WriteAsync(TestReviews.Request(good.Take(2)));
+        await call.RequestStream.WriteAsync(TestReviews.Request(oversized));
+        await call.RequestStream.WriteAsync(TestReviews.Request(good.Skip(2)));
+        await call.RequestStream.CompleteAsync();
+        var summary = await call;
+
+        Assert.Equal(4, summary.AcceptedRecordCount);
+        Assert.Equal(10_001, summary.FailedRecordCount);
+        Assert.Equal(10_000, summary.Records.Count);
+        Assert.Equal(1, summary.UnlistedFailedRecordCount);
+        Assert.All(summary.Records, r => Assert.Equal("records.too_many", r.ErrorCode));
+        Assert.Equal(oversized[0].ReviewId, summary.Records[0].ReviewId);
+        await WaitForCount(category, 4);
+    }
+
+    [Fact]
     public async Task PutReviewStream_ManyBatches_OneSummaryWithOnlyTheFailures()
     {
         var category = TestReviews.NewCategory("stream");
