@@ -28,12 +28,16 @@ public sealed class ReviewGatewayService(
         return ingestor.IngestAsync(request.Records, includeAccepted: true);
     }
 
-    /// <summary>Failures listed in a stream's summary; more are counted (a summary must fit a client's 4 MB message limit).</summary>
+    /// <summary>Failures listed in a stream's summary; more are counted.</summary>
     public const int MaxListedStreamFailures = 10_000;
+
+    /// <summary>Bytes of listed failures in a stream's summary: it must fit a default client's 4 MB message limit.</summary>
+    public const int MaxListedStreamFailureBytes = 3 * 1024 * 1024;
 
     public override async Task<PutReviewsResponse> PutReviewStream(IAsyncStreamReader<PutReviewsRequest> requestStream, ServerCallContext context)
     {
         var total = new PutReviewsResponse();
+        var listedBytes = 0;
         await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
         {
             // An oversized message fails its own records, not the call: earlier messages are already published, and
@@ -43,9 +47,19 @@ public sealed class ReviewGatewayService(
                 : await ingestor.IngestAsync(request.Records, includeAccepted: false);
             total.AcceptedRecordCount += response.AcceptedRecordCount;
             total.FailedRecordCount += response.FailedRecordCount;
-            var room = Math.Max(0, MaxListedStreamFailures - total.Records.Count);
-            total.Records.AddRange(response.Records.Take(room));
-            total.UnlistedFailedRecordCount += Math.Max(0, response.Records.Count - room);
+            foreach (var failure in response.Records)
+            {
+                var size = failure.CalculateSize() + 4; // with the field's tag and length
+                if (total.Records.Count < MaxListedStreamFailures && listedBytes + size <= MaxListedStreamFailureBytes)
+                {
+                    total.Records.Add(failure);
+                    listedBytes += size;
+                }
+                else
+                {
+                    total.UnlistedFailedRecordCount++;
+                }
+            }
         }
         return total;
     }

@@ -154,11 +154,31 @@ internal sealed class PartitionBuffers(long windowSizeMs)
 
     /// <summary>
     /// Caps what failed flushes left pending, so that a downstream grain that keeps failing (a saved forest it cannot
-    /// load, say) costs bounded memory. The oldest anomaly observations go first, with a dead letter that counts them;
-    /// the oldest pending dead letters go when even those cannot be stored. Returns what was dropped.
+    /// load, say) costs bounded memory. The oldest anomaly observations and priority reviews go first, each with a
+    /// dead letter that counts them; the oldest pending dead letters go when even those cannot be stored. Returns
+    /// what was dropped.
     /// </summary>
-    public (int Observations, int DeadLetters) Bound(int maxObservations, int maxDeadLetters, long nowMs)
+    public (int Observations, int PriorityReviews, int DeadLetters) Bound(int maxObservations, int maxPriorityPerCategory, int maxDeadLetters, long nowMs)
     {
+        var priorityReviews = 0;
+        foreach (var (category, reviews) in _priority)
+        {
+            // A category's queue keeps at most this many itself, so older pending ones would not survive there either.
+            var excess = reviews.Count - maxPriorityPerCategory;
+            if (excess > 0)
+            {
+                reviews.RemoveRange(0, excess);
+                priorityReviews += excess;
+                _deadLetters.Add(new DeadLetterRecord
+                {
+                    TimeMs = nowMs,
+                    Field = "priority",
+                    Rule = "dropped",
+                    Message = $"{excess} priority reviews of category '{category}' dropped: its queue has not accepted them and at most {maxPriorityPerCategory} are kept",
+                    Stage = "priority",
+                });
+            }
+        }
         var observations = Math.Max(0, Observations.Count - maxObservations);
         if (observations > 0)
         {
@@ -177,8 +197,11 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         {
             _deadLetters.RemoveRange(0, deadLetters);
         }
-        return (observations, deadLetters);
+        return (observations, priorityReviews, deadLetters);
     }
+
+    /// <summary>Window pre-aggregates waiting for the next flush.</summary>
+    public int PendingPartials => _partials.Count;
 
     /// <param name="anomalyShard">The anomaly grain (forest) that this partition feeds.</param>
     public async Task SendAsync(IGrainFactory grains, int anomalyShard, HashSet<string> registeredCategories)

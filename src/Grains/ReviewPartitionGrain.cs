@@ -91,13 +91,13 @@ public sealed partial class ReviewPartitionGrain(
                 break;
             }
         }
-        LogUndeliveredOnDeactivation(this.GetPrimaryKeyLong(), _buffers.Counts.Reviews, _buffers.Observations.Count, _buffers.PendingDeadLetters.Count);
+        LogUndeliveredOnDeactivation(this.GetPrimaryKeyLong(), _buffers.PendingPartials, _buffers.Counts.Reviews, _buffers.Observations.Count, _buffers.PendingDeadLetters.Count);
     }
 
     private const int DeactivationFlushAttempts = 3;
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: deactivating with undelivered pre-aggregates of {Reviews} reviews, {Observations} anomaly observations and {DeadLetters} dead letters; they are lost")]
-    private partial void LogUndeliveredOnDeactivation(long partition, long reviews, int observations, int deadLetters);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: deactivating with undelivered work, now lost: {Partials} window pre-aggregates, counts of {Reviews} reviews, {Observations} anomaly observations, {DeadLetters} dead letters")]
+    private partial void LogUndeliveredOnDeactivation(long partition, int partials, long reviews, int observations, int deadLetters);
 
     public Task<PartitionStats> GetStats() => Task.FromResult(new PartitionStats
     {
@@ -263,16 +263,16 @@ public sealed partial class ReviewPartitionGrain(
             // what arrived meanwhile, for the next flush.
             LogFlushFailed(ex, this.GetPrimaryKeyLong());
             buffers.FoldInto(_buffers);
-            var dropped = _buffers.Bound(MaxPendingObservations, MaxPendingDeadLetters, clock.GetUtcNow().ToUnixTimeMilliseconds());
+            var dropped = _buffers.Bound(MaxPendingObservations, _options.PriorityQueueCapacity, MaxPendingDeadLetters, clock.GetUtcNow().ToUnixTimeMilliseconds());
             if (dropped != default)
             {
-                LogPendingDropped(this.GetPrimaryKeyLong(), dropped.Observations, dropped.DeadLetters);
+                LogPendingDropped(this.GetPrimaryKeyLong(), dropped.Observations, dropped.PriorityReviews, dropped.DeadLetters);
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: downstream keeps failing; dropped {Observations} pending anomaly observations and {DeadLetters} pending dead letters")]
-    private partial void LogPendingDropped(long partition, int observations, int deadLetters);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: downstream keeps failing; dropped {Observations} pending anomaly observations, {PriorityReviews} priority reviews and {DeadLetters} dead letters")]
+    private partial void LogPendingDropped(long partition, int observations, int priorityReviews, int deadLetters);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: the reviews stream reported a delivery failure; reviews may have been lost")]
     private partial void LogStreamError(Exception error, long partition);

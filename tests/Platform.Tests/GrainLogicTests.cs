@@ -77,8 +77,8 @@ public sealed class GrainLogicTests
         var buffers = new PartitionBuffers(1_000);
         buffers.Observations.AddRange(Enumerable.Range(0, 10).Select(i => new Contracts.Grains.AnomalyObservation { ReviewId = $"R{i}" }));
 
-        Assert.Equal((0, 0), buffers.Bound(10, 5, 100));
-        Assert.Equal((6, 0), buffers.Bound(4, 5, 100));
+        Assert.Equal((0, 0, 0), buffers.Bound(10, 10, 5, 100));
+        Assert.Equal((6, 0, 0), buffers.Bound(4, 10, 5, 100));
         Assert.Equal(["R6", "R7", "R8", "R9"], buffers.Observations.Select(o => o.ReviewId));
         var letter = Assert.Single(buffers.PendingDeadLetters);
         Assert.Equal(("anomaly", "observations", "dropped"), (letter.Stage, letter.Field, letter.Rule));
@@ -88,8 +88,17 @@ public sealed class GrainLogicTests
         {
             buffers.RecordStreamError($"error {i}", 200);
         }
-        Assert.Equal((0, 3), buffers.Bound(4, 5, 300));
+        Assert.Equal((0, 0, 3), buffers.Bound(4, 10, 5, 300));
         Assert.Equal(["error 2", "error 3", "error 4", "error 5", "error 6"], buffers.PendingDeadLetters.Select(d => d.Message));
+
+        for (var i = 0; i < 5; i++)
+        {
+            buffers.AddPriority(Review($"P{i}", "Books", "awful"), 1, 1.2, 400);
+        }
+        Assert.Equal((0, 2, 1), buffers.Bound(4, 3, 5, 500));
+        var dropped = buffers.PendingDeadLetters[^1];
+        Assert.Equal(("priority", "dropped"), (dropped.Stage, dropped.Rule));
+        Assert.StartsWith("2 priority reviews of category 'Books' dropped", dropped.Message);
     }
 
     [Theory]

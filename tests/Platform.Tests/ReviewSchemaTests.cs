@@ -65,12 +65,14 @@ public sealed class ReviewSchemaTests
         Assert.Null(ReviewValidator.Validate(review, ingest)); // clock skew up to an hour passes
         review.EventTimeMs = ingest - (400L * 24 * 3_600_000);
         Assert.Null(ReviewValidator.Validate(review, ingest)); // old reviews are the windows' business (late)
-        review.EventTimeMs = long.MinValue;
-        Assert.Null(ReviewValidator.Validate(review, ingest));
+        review.EventTimeMs = long.MinValue; // would overflow the window arithmetic
+        Assert.Equal("event_time.out_of_range", ReviewValidator.Validate(review, ingest)?.Code);
+        review.EventTimeMs = long.MaxValue;
+        Assert.Equal("event_time.out_of_range", ReviewValidator.Validate(review)?.Code);
 
+        review.EventTimeMs = ingest * 1_000; // microseconds sent as milliseconds: beyond the year 9999
+        Assert.Equal("event_time.out_of_range", ReviewValidator.Validate(review, ingest)?.Code);
         review.EventTimeMs = ingest + ReviewValidator.MaxEventTimeAheadMs + 1;
-        Assert.Equal("event_time.in_future", ReviewValidator.Validate(review, ingest)?.Code);
-        review.EventTimeMs = ingest * 1_000; // microseconds sent as milliseconds
         var rejection = ReviewValidator.Validate(review, ingest);
         Assert.Equal("event_time.in_future", rejection?.Code);
         Assert.Contains("milliseconds expected", rejection!.Message);

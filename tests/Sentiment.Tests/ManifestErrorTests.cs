@@ -120,6 +120,13 @@ public sealed class ManifestErrorTests : IDisposable
     }
 
     [Fact]
+    public void Load_BatchTooLargeForTheBuffers_NamesMaxBatchSize()
+    {
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => SentimentScorerFactory.Load(_dir, new SentimentScorerOptions { MaxBatchSize = 1 << 30 }));
+        Assert.Contains("MaxBatchSize 1073741824", ex.Message);
+    }
+
+    [Fact]
     public void Load_MaxTokensNotAnInteger_NamesTheField()
     {
         EditManifest(j => j["maxTokens"] = "many");

@@ -49,7 +49,7 @@ internal sealed partial class RandomCutTree
     internal void Read(ref StateReader reader)
     {
         var root = reader.ReadUInt16();
-        _root = root == NullReference ? Null : root < 2 * _capacity ? root : throw StateReader.Corrupt($"tree root {root} is out of range");
+        _root = root == NullReference ? Null : IsReference(root) ? root : throw StateReader.Corrupt($"tree root {root} is out of range");
         _freeNodeCount = reader.ReadInt32(0, _capacity - 1, "free node count");
         for (var i = 0; i < _freeNodeCount; i++)
         {
@@ -68,8 +68,8 @@ internal sealed partial class RandomCutTree
             BoxMax(n).Clear();
             if (!freeNode[n])
             {
-                Left(n) = (ushort)reader.ReadUInt16(2 * _capacity - 1, "child reference");
-                Right(n) = (ushort)reader.ReadUInt16(2 * _capacity - 1, "child reference");
+                Left(n) = ReadReference(ref reader);
+                Right(n) = ReadReference(ref reader);
                 Dim(n) = reader.ReadUInt16(_dims - 1, "cut dimension");
                 Cut(n) = reader.ReadFiniteSingle("cut");
             }
@@ -90,6 +90,15 @@ internal sealed partial class RandomCutTree
             }
         }
         RebuildDerived(freeNode, freeLeaf);
+    }
+
+    /// <summary>Internal nodes are 0..capacity-2 and leaves capacity..2·capacity-1; capacity-1 names neither.</summary>
+    private bool IsReference(int reference) => reference < _capacity - 1 || (reference >= _capacity && reference < 2 * _capacity);
+
+    private ushort ReadReference(ref StateReader reader)
+    {
+        var reference = reader.ReadUInt16();
+        return IsReference(reference) ? reference : throw StateReader.Corrupt($"child reference {reference} is out of range");
     }
 
     private static bool[] FreeMask(int[] free, int count, int length)

@@ -37,14 +37,19 @@ public static class ReviewValidator
             ?? EventTime(review.EventTimeMs, ingestedAtMs ?? review.IngestedAtMs);
     }
 
+    /// <summary>Unix milliseconds of 0001-01-01 and 9999-12-31T23:59:59.999Z, the range of a timestamp.</summary>
+    private const long MinEventTimeMs = -62_135_596_800_000, MaxEventTimeMs = 253_402_300_799_999;
+
     private static ReviewRejection? EventTime(long? eventTimeMs, long ingestedAtMs) =>
-        eventTimeMs is { } e && ingestedAtMs > 0 && e > ingestedAtMs && e - ingestedAtMs > MaxEventTimeAheadMs
+        eventTimeMs is { } t && (t < MinEventTimeMs || t > MaxEventTimeMs)
+            ? new ReviewRejection("event_time", "out_of_range", $"event_time is {t}; it must lie between the years 1 and 9999 in Unix milliseconds")
+        : eventTimeMs is { } e && ingestedAtMs > 0 && e > ingestedAtMs && e - ingestedAtMs > MaxEventTimeAheadMs
             ? new ReviewRejection("event_time", "in_future",
                 $"event_time {FormatTime(e)} is {(e - ingestedAtMs) / 60_000.0:F0} minutes ahead of the ingest time {FormatTime(ingestedAtMs)}; at most 60 are allowed (milliseconds expected)")
             : null;
 
     private static string FormatTime(long ms) =>
-        ms is > -62_135_596_800_000 and < 253_402_300_800_000
+        ms is >= MinEventTimeMs and <= MaxEventTimeMs
             ? DateTimeOffset.FromUnixTimeMilliseconds(ms).ToString("O", System.Globalization.CultureInfo.InvariantCulture)
             : ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

@@ -50,7 +50,10 @@ internal sealed class BertScorer : OnnxSentimentScorer<BertScorer.BatchBuffers>
         var pieces = (IReadOnlyList<int>)[];
         for (var length = Math.Min(text.Length, _maxTokens * 32); ; length = Math.Min(text.Length, 2 * length))
         {
-            while (length < text.Length && !char.IsWhiteSpace(text[length]))
+            // To the end of the word, but at most 101 characters on: a longer word is one [UNK] whole or cut
+            // (WordPiece's 100-character limit), and text without spaces (CJK, URLs) keeps its cost bound.
+            var wordLimit = Math.Min(text.Length, length + 101);
+            while (length < wordLimit && text[length] is not (' ' or '\t' or '\n' or '\r'))
             {
                 length++;
             }

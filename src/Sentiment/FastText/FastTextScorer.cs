@@ -12,6 +12,9 @@ namespace ReviewOrleans.Sentiment.FastText;
 internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchBuffers>
 {
     private static readonly string[] InputNames = [FastTextModel.IdsInput, FastTextModel.BagsInput, FastTextModel.WeightsInput];
+    /// <summary>Feature ids one batch may hold: 256 MiB per buffer set, far above the default 256 × 511.</summary>
+    private const long MaxBufferedFeatures = 1L << 24;
+
     private readonly HashedNgramTokenizer _tokenizer;
     private readonly string[] _outputNames;
 
@@ -21,6 +24,12 @@ internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchB
         try
         {
             _tokenizer = new HashedNgramTokenizer(HashedNgramOptions.FromJson(manifest.Tokenizer, manifest.ManifestPath));
+            // Each pooled buffer set holds MaxBatchSize × features-per-text ids twice over (8 bytes each).
+            if ((long)options.MaxBatchSize * _tokenizer.MaxFeatures > MaxBufferedFeatures)
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), options.MaxBatchSize,
+                    $"MaxBatchSize {options.MaxBatchSize} × {_tokenizer.MaxFeatures} features per text exceeds {MaxBufferedFeatures} feature ids per batch; use a smaller MaxBatchSize");
+            }
             _outputNames = [manifest.OutputName];
             foreach (var (name, rank) in new[] { (FastTextModel.IdsInput, 1), (FastTextModel.BagsInput, 2), (FastTextModel.WeightsInput, 2) })
             {

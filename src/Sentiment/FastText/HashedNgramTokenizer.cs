@@ -19,7 +19,7 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
 
     /// <summary>
     /// Largest accepted maxWords: a scorer holds batch × (2·maxWords − 1) feature ids per buffer set, so larger
-    /// values would fail on the first batch (or overflow) instead of when the model loads.
+    /// values would fail on the first batch instead of when the model loads (the scorer also bounds the product).
     /// </summary>
     public const int MaxWordsLimit = 4096;
 

@@ -350,6 +350,17 @@ public sealed class RandomCutForestTests
     }
 
     [Fact]
+    public void FromBytes_ReferenceToTheGapBetweenNodesAndLeaves_Throws()
+    {
+        // capacity − 1 is neither an internal node (0..capacity − 2) nor a leaf (capacity..): it used to pass the
+        // range check and fail later with IndexOutOfRangeException.
+        var (bytes, _, _, _, firstNode) = OneTreeState();
+        var corrupt = (byte[])bytes.Clone();
+        BitConverter.TryWriteBytes(corrupt.AsSpan(firstNode), (ushort)15);
+        Assert.Contains("child reference 15 is out of range", RestoreError(corrupt));
+    }
+
+    [Fact]
     public void FromBytes_CutNotSeparatingChildren_Throws()
     {
         var (bytes, _, _, _, firstNode) = OneTreeState();
