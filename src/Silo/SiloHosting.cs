@@ -116,6 +116,17 @@ public static class SiloHosting
                         o.GrainStorageSerializer = VersionTolerantSerializer(sp);
                     }));
                 break;
+            case "postgres":
+                var connectionString = Required(config, "Storage:ConnectionString", provider);
+                PostgresGrainStorage.EnsureCreated(connectionString);
+                silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
+                    options.Configure<IServiceProvider>((o, sp) =>
+                    {
+                        o.Invariant = PostgresGrainStorage.Invariant;
+                        o.ConnectionString = connectionString;
+                        o.GrainStorageSerializer = VersionTolerantSerializer(sp);
+                    }));
+                break;
             case "adonet":
                 // Any store Orleans' ADO.NET provider supports (PostgreSQL, SQL Server, MySQL), with Orleans' own
                 // schema scripts applied to it beforehand.
@@ -132,7 +143,7 @@ public static class SiloHosting
                 break;
             default:
                 throw new OptionsValidationException("Storage:Provider", typeof(string),
-                    [$"Storage:Provider '{provider}' is not one of: sqlite, adonet, memory"]);
+                    [$"Storage:Provider '{provider}' is not one of: sqlite, postgres, adonet, memory"]);
         }
     }
 

@@ -3,7 +3,7 @@ using ReviewOrleans.Contracts.Grains;
 
 namespace ReviewOrleans.Platform.Tests;
 
-/// <summary>State on the embedded SQLite store outlives the whole cluster: history, counts and the RCF models.</summary>
+/// <summary>State on the embedded SQLite store, and on PostgreSQL, outlives the whole cluster: history, counts and the RCF models.</summary>
 public sealed class RestartTests : IAsyncLifetime
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("revieworleans-restart-").FullName;
@@ -25,16 +25,27 @@ public sealed class RestartTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ClusterRestart_OnEmbeddedStorage_CategoryHistoryCountsForestsAndPriorityQueueSurvive()
+    public Task ClusterRestart_OnEmbeddedStorage_CategoryHistoryCountsForestsAndPriorityQueueSurvive() =>
+        RestartAndCompare("restart-tests", new Dictionary<string, string>());
+
+    [PostgresFact]
+    public Task ClusterRestart_OnPostgreSql_CategoryHistoryCountsForestsAndPriorityQueueSurvive() =>
+        // A service id of its own: the database outlives the test run.
+        RestartAndCompare($"restart-pg-{Guid.NewGuid():N}", new Dictionary<string, string>
+        {
+            ["Storage:Provider"] = "postgres",
+            ["Storage:ConnectionString"] = PostgresFactAttribute.ConnectionString!,
+        });
+
+    private async Task RestartAndCompare(string serviceId, IReadOnlyDictionary<string, string> settings)
     {
-        const string serviceId = "restart-tests";
         var category = TestReviews.NewCategory("restart");
         GetCategorySentimentResponse historyBefore;
         long pointsBefore;
         long categoryCountBefore;
         List<PriorityReviewRecord> queuedBefore;
 
-        await using (var first = await PlatformCluster.StartAsync(DatabasePath, serviceId))
+        await using (var first = await PlatformCluster.StartAsync(DatabasePath, serviceId, settings))
         {
             await first.Gateway.PutReviewsAsync(TestReviews.Request(TestReviews.Generate(category, 120, seed: 21)));
             historyBefore = await Eventually.Get(async () =>
@@ -57,7 +68,7 @@ public sealed class RestartTests : IAsyncLifetime
             Assert.Equal(8, queuedBefore.Count);
         } // stopping the silos deactivates every grain, which saves what changed since its last write
 
-        await using var second = await PlatformCluster.StartAsync(DatabasePath, serviceId);
+        await using var second = await PlatformCluster.StartAsync(DatabasePath, serviceId, settings);
         var historyAfter = await second.Gateway.GetCategorySentimentAsync(new GetCategorySentimentRequest { Category = category, LastWindows = 1000 });
         Assert.Equal(historyBefore.Windows, historyAfter.Windows);
         var anomaly = await second.Gateway.GetAnomalyAsync(new GetAnomalyRequest());

@@ -52,15 +52,16 @@ public static class SqliteGrainStorage
 
     private static readonly (string Key, string Text)[] Queries =
     [
-        // "WHERE true" is SQLite's required disambiguation between an upsert's ON CONFLICT and a join's ON. A row
-        // that exists with another version than the grain's makes the DO UPDATE's WHERE false: nothing is returned,
-        // and Orleans reports the version conflict.
-        ("WriteToStorageKey", """
+        // The SELECT's WHERE (which SQLite also needs to tell an upsert's ON CONFLICT from a join's ON) inserts only
+        // a first write: a write with a version whose row is gone returns nothing. A row that exists with another
+        // version than the grain's makes the DO UPDATE's WHERE false: nothing is returned either, and Orleans
+        // reports the version conflict.
+        ("WriteToStorageKey", $"""
             INSERT INTO OrleansStorage (ServiceId, GrainTypeString, GrainIdN0, GrainIdN1, GrainIdExtensionString,
                 GrainIdHash, GrainTypeHash, PayloadBinary, ModifiedOn, Version)
             SELECT @ServiceId, @GrainTypeString, @GrainIdN0, @GrainIdN1, COALESCE(@GrainIdExtensionString, ''),
                 @GrainIdHash, @GrainTypeHash, @PayloadBinary, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), 1
-            WHERE true
+            WHERE @GrainStateVersion IS NULL OR EXISTS (SELECT 1 FROM OrleansStorage WHERE {KeyMatch})
             ON CONFLICT (ServiceId, GrainTypeString, GrainIdN0, GrainIdN1, GrainIdExtensionString) DO UPDATE SET
                 PayloadBinary = excluded.PayloadBinary,
                 ModifiedOn = excluded.ModifiedOn,
