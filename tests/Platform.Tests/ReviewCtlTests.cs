@@ -13,7 +13,10 @@ public sealed class ReviewCtlTests(PlatformClusterFixture fixture)
     /// <summary>reviewctl from its own build output: its deps.json describes that folder, not this one.</summary>
     private static readonly Lazy<string> ReviewCtlPath = new(() => BuildOutput.Find("tools", "ReviewCtl", "reviewctl.dll"));
 
-    private async Task<(int ExitCode, string Output, string Error)> ReviewCtl(params string[] args)
+    private Task<(int ExitCode, string Output, string Error)> ReviewCtl(params string[] args) =>
+        RunReviewCtl([.. args, "--gateway", _platform.GatewayAddress.ToString()]);
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunReviewCtl(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -26,8 +29,6 @@ public sealed class ReviewCtlTests(PlatformClusterFixture fixture)
         {
             start.ArgumentList.Add(arg);
         }
-        start.ArgumentList.Add("--gateway");
-        start.ArgumentList.Add(_platform.GatewayAddress.ToString());
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
@@ -109,5 +110,16 @@ public sealed class ReviewCtlTests(PlatformClusterFixture fixture)
         var result = await ReviewCtl("send", "/no/such/file.jsonl");
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("file not found", result.Error);
+    }
+    [Theory]
+    [InlineData("--pooling", "max", "--pooling must be mean or sqrt")]
+    [InlineData("--max-words", "100000", "--max-words must be at most 4096")]
+    [InlineData("--ensemble", "0", "--ensemble at least 1")]
+    public async Task ModelTrain_SettingTheScorerWouldRefuse_ExitCode2BeforeTraining(string option, string value, string message)
+    {
+        // Checked first: the run would otherwise train, then overwrite the default model with one that cannot load.
+        var result = await RunReviewCtl("model", "train", option, value, "--out", Path.Combine(Path.GetTempPath(), $"never-{Guid.NewGuid():N}"));
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains(message, result.Error);
     }
 }

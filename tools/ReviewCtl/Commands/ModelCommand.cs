@@ -82,6 +82,19 @@ internal static class ModelCommand
         {
             throw new CommandLineException("--epochs, --dim, --buckets, --max-words and --lr must be positive");
         }
+        // Checked before training: a model written with settings its scorer refuses would replace a good one.
+        if (options.MaxWords > HashedNgramOptions.MaxWordsLimit)
+        {
+            throw new CommandLineException($"--max-words must be at most {HashedNgramOptions.MaxWordsLimit}");
+        }
+        if (options.Pooling is not ("mean" or "sqrt"))
+        {
+            throw new CommandLineException($"--pooling must be mean or sqrt, got '{options.Pooling}'");
+        }
+        if (options.NegationScope < 0 || options.FeatureDropout is < 0 or >= 1 || ensemble < 1)
+        {
+            throw new CommandLineException("--negation-scope must not be negative, --dropout must be in [0, 1) and --ensemble at least 1");
+        }
         if (dataDir is null)
         {
             Console.Error.WriteLine("reviewctl model train: training data not found: expected shared/data beside the repository " +
