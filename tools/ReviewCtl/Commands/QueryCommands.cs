@@ -136,6 +136,11 @@ internal static class QueryCommands
                     {
                         await foreach (var alert in call.ResponseStream.ReadAllAsync(cancel.Token))
                         {
+                            // The alerts stream is not keyed by category, so --category filters here.
+                            if (category.Length > 0 && alert.Category != category)
+                            {
+                                continue;
+                            }
                             gateway.Print(alert, () => Console.WriteLine(FormatAlert(alert)));
                             if (++seen >= max) break;
                         }
