@@ -96,6 +96,34 @@ public sealed class ReviewCtlTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Send_TsvHeaderInAnotherOrder_ReadAsAmazonTsvNotAsAReview()
+    {
+        // The header used to be recognised only when it began with "marketplace": otherwise it went out as a
+        // reference-TSV review and every row's star rating ended up in its body.
+        var category = TestReviews.NewCategory("ctl-tsv");
+        var file = Path.GetTempFileName();
+        try
+        {
+            var reviews = TestReviews.Generate(category, 3, seed: 33);
+            await File.WriteAllLinesAsync(file, ["review_id\tproduct_category\treview_body\tstar_rating",
+                .. reviews.Select(r => $"{r.ReviewId}\t{r.ProductCategory}\t{r.ReviewBody}\t9")]);
+            var sent = await ReviewCtl("send", file);
+            Assert.Equal(3, sent.ExitCode); // every row refused for its star rating, as the column says, none sent as the header
+            Assert.Contains("accepted: 0", sent.Output);
+            Assert.Contains("star_rating.out_of_range", sent.Output + sent.Error);
+
+            await File.WriteAllLinesAsync(file, ["marketplace\treview_id\tproduct_category"]);
+            var missing = await ReviewCtl("send", file);
+            Assert.Equal(2, missing.ExitCode);
+            Assert.Contains("lacks required column(s): review_body", missing.Error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public async Task Ack_UnknownReview_ExitCode1WithNotFound()
     {
         var result = await ReviewCtl("ack", "no-such-review");

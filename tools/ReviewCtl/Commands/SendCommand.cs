@@ -41,12 +41,23 @@ internal static class SendCommand
             }
             if (format is null)
             {
+                // A header naming review_id or review_body among tab-separated columns, in any order, is the Amazon
+                // TSV's (the reference TSV has no header); taken for data, it would be sent as a review.
+                var columns = line.TrimEnd('\r').Split('\t');
                 format = line.TrimStart().StartsWith('{') ? InputFormat.Jsonl
-                    : line.StartsWith("marketplace\t", StringComparison.Ordinal) ? InputFormat.AmazonTsv
-                    : InputFormat.ReferenceTsv;
+                    : columns.Length > 1 && (columns.Contains("review_id") || columns.Contains("review_body") || columns[0] == "marketplace")
+                        ? InputFormat.AmazonTsv
+                        : InputFormat.ReferenceTsv;
                 if (format == InputFormat.AmazonTsv)
                 {
-                    amazonHeader = ReviewParser.ReadAmazonTsvHeader(line);
+                    try
+                    {
+                        amazonHeader = ReviewParser.ReadAmazonTsvHeader(line);
+                    }
+                    catch (FormatException ex)
+                    {
+                        throw new CommandLineException($"line 1: {ex.Message}");
+                    }
                     continue;
                 }
             }
