@@ -35,7 +35,10 @@ public static class SiloApp
         builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(endpoints.Bind, endpoints.GrpcPort, endpoints.HttpPort));
         if (demo)
         {
-            builder.Services.Configure<DemoOptions>(config.GetSection("Demo"));
+            builder.Services.AddOptions<DemoOptions>().Bind(config.GetSection("Demo"))
+                .Validate(o => o.ReviewsPerSecond is >= 10 and <= 1_000_000, "Demo:ReviewsPerSecond must be 10..1000000 (sent in tenths of a second)")
+                .Validate(o => o.AnomalyEvery >= TimeSpan.FromSeconds(1), "Demo:AnomalyEvery must be at least 1 s")
+                .ValidateOnStart();
             builder.Services.AddHostedService<DemoReviewStream>();
         }
 

@@ -52,6 +52,23 @@ public sealed class SiloConfigurationTests
         Assert.Contains(rule, ex.ToString());
     }
 
+    [Theory]
+    [InlineData("--Demo:AnomalyEvery=00:00:00", "Demo:AnomalyEvery")]
+    [InlineData("--Demo:ReviewsPerSecond=0", "Demo:ReviewsPerSecond")]
+    public async Task Start_DemoWithInvalidSetting_FailsNamingIt(string argument, string setting)
+    {
+        // An AnomalyEvery of zero used to inject a 2,000-review burst every 100 ms.
+        var ex = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = SiloApp.Create(["--demo", argument, "--Storage:Provider=memory", "--Dashboard:Enabled=false",
+                $"--Gateway:GrpcPort={SiloProcess.FreePort()}", $"--Gateway:HttpPort={SiloProcess.FreePort()}",
+                $"--Cluster:SiloPort={SiloProcess.FreePort()}", $"--Cluster:GatewayPort={SiloProcess.FreePort()}"]);
+            await app.StartAsync();
+            await app.StopAsync();
+        });
+        Assert.Contains(setting, ex.ToString());
+    }
+
     [Fact]
     public async Task Start_ProcessingTimeLatenessNotAboveFlushInterval_FailsNamingAllowedLateness()
     {
