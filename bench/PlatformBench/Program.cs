@@ -23,9 +23,18 @@ using ReviewOrleans.Synthetic;
 
 // End-to-end benchmark: reviews through the gRPC gateway, the "reviews" stream, scoring and window emission, side
 // by side with a bare single-threaded loop doing the same parse, score and aggregate work (the ceiling).
-// Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--concurrency C] [--half-load-seconds S] [--trees T]
-//        [--half-load-rate R] [--partitions P] [--anomaly-shards A] [--silo-process]
-var options = BenchOptions.Parse(args);
+// Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--batch B] [--concurrency C] [--half-load-seconds S]
+//        [--trees T] [--half-load-rate R] [--partitions P] [--anomaly-shards A] [--silo-process] [--allocations]
+BenchOptions options;
+try
+{
+    options = BenchOptions.Parse(args);
+}
+catch (ArgumentException ex)
+{
+    Console.Error.WriteLine($"PlatformBench: {ex.Message}");
+    return 2;
+}
 Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build");
 
 var batches = Batches(seed: 1, options.Reviews, options.Batch);
@@ -313,16 +322,40 @@ internal sealed class SiloUnderTest : IAsyncDisposable
 
 internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, bool SiloProcess, bool Allocations)
 {
+    private static readonly string[] Valued = ["reviews", "batch", "concurrency", "half-load-seconds", "half-load-rate", "partitions", "trees", "anomaly-shards"];
+    private static readonly string[] Flags = ["silo-process", "allocations"];
+
+    /// <exception cref="ArgumentException">An unknown option, a missing or non-integer value, or one out of range.</exception>
     public static BenchOptions Parse(string[] args)
     {
-        int Get(string name, int fallback)
+        // A misspelt option or --name=value silently fell back to the default before, measuring something else.
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : null;
+            if (name is not null && Flags.Contains(name))
+            {
+                continue;
+            }
+            if (name is null || !Valued.Contains(name))
+            {
+                throw new ArgumentException($"unknown option '{args[i]}'; options: {string.Join(", ", Valued.Select(v => $"--{v} N"))}, {string.Join(", ", Flags.Select(f => "--" + f))}");
+            }
+            if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
+            {
+                throw new ArgumentException($"--{name} needs an integer value");
+            }
+            i++;
+        }
+        int Get(string name, int fallback, int min)
         {
             var i = Array.IndexOf(args, "--" + name);
-            return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+            var value = i >= 0 ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
+            return value >= min ? value : throw new ArgumentException($"--{name} must be at least {min}, got {value}");
         }
-        var trees = Get("trees", 0);
-        return new BenchOptions(Get("reviews", 200_000), Get("batch", 500), Get("concurrency", 4), Get("half-load-seconds", 10), Get("half-load-rate", 0), Get("partitions", 16),
-            trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards), args.Contains("--silo-process"), args.Contains("--allocations"));
+        var trees = Get("trees", 0, 0);
+        return new BenchOptions(Get("reviews", 200_000, 1), Get("batch", 500, 1), Get("concurrency", 4, 1), Get("half-load-seconds", 10, 1),
+            Get("half-load-rate", 0, 0), Get("partitions", 16, 1), trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards, 1),
+            args.Contains("--silo-process"), args.Contains("--allocations"));
     }
 }
 
