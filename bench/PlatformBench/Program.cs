@@ -88,7 +88,9 @@ Console.WriteLine($"platform, max load: {options.Reviews / acceptedSeconds:N0} r
 var halfRate = options.HalfLoadRate > 0 ? options.HalfLoadRate : throughput / 2;
 var halfCount = (int)(halfRate * options.HalfLoadSeconds);
 var halfBatches = Batches(seed: 3, halfCount, Math.Max(1, Math.Min(options.Batch, (int)(halfRate / 50))));
-await Task.Delay(TimeSpan.FromSeconds(3)); // let the windows of the max-load phase drain
+// Let the max-load phase's windows close (window + lateness + a tick), so none is taken for a half-load one.
+var pipelineDefaults = new PipelineOptions();
+await Task.Delay(pipelineDefaults.WindowSize + pipelineDefaults.AllowedLateness + TimeSpan.FromSeconds(1));
 GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
 var heapBeforeHalf = GC.GetGCMemoryInfo().HeapSizeBytes;
 before = await StatsAsync(cluster, options.Partitions);
@@ -255,6 +257,24 @@ internal sealed class SiloUnderTest : IAsyncDisposable
             start.ArgumentList.Add(arg);
         }
         var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start dotnet {dll}");
+        try
+        {
+            return await ConnectAsync(process, httpPort, orleansGatewayPort);
+        }
+        catch
+        {
+            // Whatever failed (health, the client), the child silo must not outlive the benchmark.
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            process.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<SiloUnderTest> ConnectAsync(Process process, int httpPort, int orleansGatewayPort)
+    {
         using var http = new HttpClient();
         var deadline = Stopwatch.StartNew();
         while (true)
@@ -275,7 +295,6 @@ internal sealed class SiloUnderTest : IAsyncDisposable
             }
             if (deadline.Elapsed > TimeSpan.FromMinutes(2))
             {
-                process.Kill(entireProcessTree: true);
                 throw new TimeoutException("the silo process was not healthy after 2 minutes");
             }
             await Task.Delay(100);
