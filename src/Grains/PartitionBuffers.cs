@@ -81,7 +81,11 @@ internal sealed class PartitionBuffers(long windowSizeMs)
     }
 
     private void AddStreamDeadLetter(string field, string rule, string message, long nowMs) =>
-        _deadLetters.Add(new DeadLetterRecord { TimeMs = nowMs, Field = field, Rule = rule, Message = message, Stage = "stream" });
+        AddDeadLetter("stream", field, rule, message, nowMs);
+
+    /// <summary>A dead letter about records as a whole (no review id): the stream's losses, what Bound drops.</summary>
+    private void AddDeadLetter(string stage, string field, string rule, string message, long nowMs) =>
+        _deadLetters.Add(new DeadLetterRecord { TimeMs = nowMs, Field = field, Rule = rule, Message = message, Stage = stage });
 
     public void Reject(ReviewMessage review, ReviewRejection rejection, long nowMs)
     {
@@ -169,28 +173,16 @@ internal sealed class PartitionBuffers(long windowSizeMs)
             {
                 reviews.RemoveRange(0, excess);
                 priorityReviews += excess;
-                _deadLetters.Add(new DeadLetterRecord
-                {
-                    TimeMs = nowMs,
-                    Field = "priority",
-                    Rule = "dropped",
-                    Message = $"{excess} priority reviews of category '{category}' dropped: its queue has not accepted them and at most {maxPriorityPerCategory} are kept",
-                    Stage = "priority",
-                });
+                AddDeadLetter("priority", "priority", "dropped",
+                    $"{excess} priority reviews of category '{category}' dropped: its queue has not accepted them and at most {maxPriorityPerCategory} are kept", nowMs);
             }
         }
         var observations = Math.Max(0, Observations.Count - maxObservations);
         if (observations > 0)
         {
             Observations = Observations.GetRange(observations, maxObservations);
-            _deadLetters.Add(new DeadLetterRecord
-            {
-                TimeMs = nowMs,
-                Field = "observations",
-                Rule = "dropped",
-                Message = $"{observations} anomaly observations dropped: the anomaly grain has not accepted them and at most {maxObservations} are kept",
-                Stage = "anomaly",
-            });
+            AddDeadLetter("anomaly", "observations", "dropped",
+                $"{observations} anomaly observations dropped: the anomaly grain has not accepted them and at most {maxObservations} are kept", nowMs);
         }
         var deadLetters = Math.Max(0, _deadLetters.Count - maxDeadLetters);
         if (deadLetters > 0)

@@ -107,36 +107,17 @@ public static class SiloHosting
             case "sqlite":
                 var path = Path.GetFullPath(config.GetValue("Storage:SqlitePath", Path.Combine("data", "revieworleans.db"))!);
                 SqliteGrainStorage.EnsureCreated(path);
-                var dataSource = SqliteGrainStorage.CreateDataSource(path);
-                silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
-                    options.Configure<IServiceProvider>((o, sp) =>
-                    {
-                        o.Invariant = SqliteGrainStorage.Invariant;
-                        o.DataSource = dataSource;
-                        o.GrainStorageSerializer = VersionTolerantSerializer(sp);
-                    }));
+                AddAdoNetStore(silo, SqliteGrainStorage.Invariant, dataSource: SqliteGrainStorage.CreateDataSource(path));
                 break;
             case "postgres":
                 var connectionString = Required(config, "Storage:ConnectionString", provider);
                 PostgresGrainStorage.EnsureCreated(connectionString);
-                silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
-                    options.Configure<IServiceProvider>((o, sp) =>
-                    {
-                        o.Invariant = PostgresGrainStorage.Invariant;
-                        o.ConnectionString = connectionString;
-                        o.GrainStorageSerializer = VersionTolerantSerializer(sp);
-                    }));
+                AddAdoNetStore(silo, PostgresGrainStorage.Invariant, connectionString);
                 break;
             case "adonet":
                 // Any store Orleans' ADO.NET provider supports (PostgreSQL, SQL Server, MySQL), with Orleans' own
                 // schema scripts applied to it beforehand.
-                silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
-                    options.Configure<IServiceProvider>((o, sp) =>
-                    {
-                        o.Invariant = Required(config, "Storage:Invariant", provider);
-                        o.ConnectionString = Required(config, "Storage:ConnectionString", provider);
-                        o.GrainStorageSerializer = VersionTolerantSerializer(sp);
-                    }));
+                AddAdoNetStore(silo, Required(config, "Storage:Invariant", provider), Required(config, "Storage:ConnectionString", provider));
                 break;
             case "memory":
                 silo.AddMemoryGrainStorage(StorageNames.Default);
@@ -146,6 +127,23 @@ public static class SiloHosting
                     [$"Storage:Provider '{provider}' is not one of: sqlite, postgres, adonet, memory"]);
         }
     }
+
+    /// <summary>Orleans' ADO.NET grain storage with the given driver, reached by connection string or data source.</summary>
+    private static void AddAdoNetStore(ISiloBuilder silo, string invariant, string? connectionString = null, System.Data.Common.DbDataSource? dataSource = null) =>
+        silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
+            options.Configure<IServiceProvider>((o, sp) =>
+            {
+                o.Invariant = invariant;
+                if (dataSource is not null)
+                {
+                    o.DataSource = dataSource;
+                }
+                else
+                {
+                    o.ConnectionString = connectionString;
+                }
+                o.GrainStorageSerializer = VersionTolerantSerializer(sp);
+            }));
 
     /// <summary>
     /// Orleans' own binary serializer: fields are matched by [Id] and types by [Alias], so renames and added fields

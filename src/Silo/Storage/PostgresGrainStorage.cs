@@ -40,10 +40,7 @@ public static class PostgresGrainStorage
         );
         """;
 
-    private const string KeyMatch = """
-        ServiceId = @ServiceId AND GrainTypeString = @GrainTypeString AND GrainIdN0 = @GrainIdN0
-            AND GrainIdN1 = @GrainIdN1 AND GrainIdExtensionString = COALESCE(@GrainIdExtensionString, '')
-        """;
+    private const string KeyMatch = GrainStoreQueries.KeyMatch;
 
     private static readonly (string Key, string Text)[] Queries =
     [
@@ -62,11 +59,7 @@ public static class PostgresGrainStorage
             WHERE s.Version IS NOT DISTINCT FROM CAST(@GrainStateVersion AS integer)
             RETURNING s.Version AS NewGrainStateVersion;
             """),
-        ("ReadFromStorageKey", $"""
-            SELECT PayloadBinary, Version
-            FROM OrleansStorage
-            WHERE {KeyMatch};
-            """),
+        ("ReadFromStorageKey", GrainStoreQueries.Read),
         ("ClearStorageKey", $"""
             UPDATE OrleansStorage
             SET PayloadBinary = NULL, ModifiedOn = now(), Version = Version + 1

@@ -45,10 +45,7 @@ public static class SqliteGrainStorage
         ) WITHOUT ROWID;
         """;
 
-    private const string KeyMatch = """
-        ServiceId = @ServiceId AND GrainTypeString = @GrainTypeString AND GrainIdN0 = @GrainIdN0
-            AND GrainIdN1 = @GrainIdN1 AND GrainIdExtensionString = COALESCE(@GrainIdExtensionString, '')
-        """;
+    private const string KeyMatch = GrainStoreQueries.KeyMatch;
 
     private static readonly (string Key, string Text)[] Queries =
     [
@@ -69,11 +66,7 @@ public static class SqliteGrainStorage
             WHERE OrleansStorage.Version IS @GrainStateVersion
             RETURNING Version AS NewGrainStateVersion;
             """),
-        ("ReadFromStorageKey", $"""
-            SELECT PayloadBinary, Version
-            FROM OrleansStorage
-            WHERE {KeyMatch};
-            """),
+        ("ReadFromStorageKey", GrainStoreQueries.Read),
         ("ClearStorageKey", $"""
             UPDATE OrleansStorage
             SET PayloadBinary = NULL, ModifiedOn = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), Version = Version + 1
