@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using System.Net;
 using Orleans.Dashboard;
 using ReviewOrleans.Gateway;
@@ -56,8 +57,14 @@ public static class SiloApp
 /// <summary>Where the silo listens, from configuration.</summary>
 public sealed record SiloEndpoints(IPAddress Bind, int GrpcPort, int HttpPort, bool Dashboard)
 {
+    private static IPAddress BindAddress(string value) =>
+        value.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
+        : IPAddress.TryParse(value, out var address) ? address
+        : throw new OptionsValidationException("Gateway:BindAddress", typeof(string),
+            [$"Gateway:BindAddress '{value}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface) or localhost"]);
+
     public static SiloEndpoints From(IConfiguration config) => new(
-        IPAddress.Parse(config.GetValue("Gateway:BindAddress", "127.0.0.1")!),
+        BindAddress(config.GetValue("Gateway:BindAddress", "127.0.0.1")!),
         config.GetValue("Gateway:GrpcPort", 5181),
         config.GetValue("Gateway:HttpPort", 5182),
         config.GetValue("Dashboard:Enabled", true));

@@ -12,6 +12,7 @@ public sealed class SiloConfigurationTests
     [InlineData("--Streams:Provider=eventhubs", "Streams:EventHubs:ConnectionString")]
     [InlineData("--Pipeline:AnomalyShards=0", "AnomalyShards")]
     [InlineData("--Streams:CacheMaxAgeSeconds=0", "Streams:CacheMaxAgeSeconds")]
+    [InlineData("--Gateway:BindAddress=my-host", "Gateway:BindAddress")]
     public async Task Start_InvalidProviderSetting_FailsNamingTheSetting(string argument, string setting)
     {
         var directory = Directory.CreateTempSubdirectory("revieworleans-config-").FullName;
