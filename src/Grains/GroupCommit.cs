@@ -32,20 +32,6 @@ internal sealed class GroupCommit(Func<Task> write, TimeSpan minInterval, TimePr
         return next.Task;
     }
 
-    /// <summary>
-    /// Completes once the write pending or running now (if any) has finished, without starting one: for a call
-    /// that changed nothing but must not answer before earlier changes are stored. A failed write is its own
-    /// callers' to report; this completes either way.
-    /// </summary>
-    public Task WhenPersistedAsync()
-    {
-        var pending = _next?.Task ?? (_inFlight is { IsCompleted: false } running ? running : null);
-        return pending is null ? Task.CompletedTask : IgnoreFailure(pending);
-
-        static async Task IgnoreFailure(Task write) =>
-            await write.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
-    }
-
     private async Task RunAsync(TaskCompletionSource commit)
     {
         try

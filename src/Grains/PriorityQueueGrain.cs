@@ -78,8 +78,10 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
     {
         if (!_pending.Remove(reviewId))
         {
-            // Perhaps acknowledged a moment ago by a call whose write is still pending: answer after it.
-            await _commit.WhenPersistedAsync();
+            // Perhaps acknowledged a moment ago by a call whose write is pending, or failed: answer only once a write
+            // holding the removal has succeeded, so that the client's retry after a failure still gets it stored
+            // (waiting for the pending write alone would hide a failure and lose the ack on deactivation).
+            await _commit.CommitAsync();
             return false;
         }
         _acknowledged++;

@@ -156,21 +156,4 @@ public sealed class GroupCommitTests
         store[1].Done.SetResult();
         await waiting;
     }
-
-    [Fact]
-    public async Task WhenPersistedAsync_WaitsForThePendingWriteOnlyAndStartsNone()
-    {
-        var clock = new FakeTimeProvider();
-        var store = new ManualStore(clock);
-        var commit = new GroupCommit(store.Write, Interval, clock);
-        Assert.True(commit.WhenPersistedAsync().IsCompleted); // nothing pending
-
-        var first = commit.CommitAsync();
-        var persisted = commit.WhenPersistedAsync();
-        Assert.False(persisted.IsCompleted);
-        store[0].Done.SetException(new IOException("disk full")); // its caller reports it; the reader just waits
-        await persisted;
-        await Assert.ThrowsAsync<IOException>(() => first);
-        Assert.Equal(1, store.WriteCount);
-    }
 }

@@ -84,6 +84,60 @@ public sealed class ReviewSchemaTests
     }
 
     [Fact]
+    public void FromJson_LoneSurrogateEscape_RefusesTheRecordWithoutThrowing()
+    {
+        // JsonDocument accepts "\ud800"; reading the string then threw InvalidOperationException, which failed the
+        // whole PutReviews call instead of this record.
+        foreach (var json in new[] { """{"review_id":"a","product_category":"B","review_body":"\ud800"}""", """{"\udc00":1}""" })
+        {
+            Assert.Equal("record.invalid_json", ReviewParser.FromJson(json).Rejection?.Code);
+        }
+        Assert.Null(ReviewParser.FromJson("""{"review_id":"a","product_category":"B","review_body":"\ud83d\ude00"}""").Rejection); // a pair is fine
+    }
+
+    [Theory]
+    [InlineData("1700000000000", 1_700_000_000_000L)]
+    [InlineData("2023-11-14T22:13:20Z", 1_700_000_000_000L)]
+    [InlineData("2023-11-14 22:13:20", 1_700_000_000_000L)]
+    [InlineData("2023-11-14", 1_699_920_000_000L)]
+    public void FromJson_EventTimeAsText_UnixMillisecondsOrIso8601(string text, long expected)
+    {
+        var parsed = ReviewParser.FromJson($$"""{"review_id":"a","product_category":"B","review_body":"x","event_time":"{{text}}"}""");
+        Assert.Null(parsed.Rejection);
+        Assert.Equal(expected, parsed.Review!.EventTimeMs);
+    }
+
+    [Theory]
+    [InlineData("12:00")] // was taken as today at noon
+    [InlineData("Tuesday")]
+    [InlineData("17e11")]
+    public void FromJson_EventTimeNotADate_Refused(string text) =>
+        Assert.Equal("event_time.invalid_time",
+            ReviewParser.FromJson($$"""{"review_id":"a","product_category":"B","review_body":"x","event_time":"{{text}}"}""").Rejection?.Code);
+
+    [Fact]
+    public void FromAmazonTsv_RowWithAnotherFieldCount_Refused()
+    {
+        var header = ReviewParser.ReadAmazonTsvHeader("review_id\tproduct_category\treview_body\treview_date");
+        Assert.Null(ReviewParser.FromAmazonTsv("R1\tBooks\tGood\t2015-08-31", header).Rejection);
+        Assert.Equal("record.bad_tsv", ReviewParser.FromAmazonTsv("R1\tBooks\tGood\twith a tab\t2015-08-31", header).Rejection?.Code);
+        Assert.Equal("record.bad_tsv", ReviewParser.FromAmazonTsv("R1\tBooks\tcut off", header).Rejection?.Code);
+    }
+
+    [Fact]
+    public void ToMessage_TimestampBeyondItsRange_RefusedNotWrapped()
+    {
+        // 18446744073709552 s × 1000 wrapped to 384 ms after 1970, a plausible time.
+        var api = ReviewApi.ToApi(Valid());
+        api.EventTime = new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = 18_446_744_073_709_552 };
+        Assert.Equal("event_time.out_of_range", ReviewValidator.Validate(ReviewApi.ToMessage(api))?.Code);
+        api.EventTime = new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = 1_700_000_000, Nanos = 1_500_000_000 };
+        Assert.Equal("event_time.out_of_range", ReviewValidator.Validate(ReviewApi.ToMessage(api))?.Code);
+        api.EventTime = new Google.Protobuf.WellKnownTypes.Timestamp { Seconds = 1_700_000_000, Nanos = 250_000_000 };
+        Assert.Equal(1_700_000_000_250, ReviewApi.ToMessage(api).EventTimeMs);
+    }
+
+    [Fact]
     public void FromJson_AllFields_RoundTripThroughWriter()
     {
         var original = new ReviewMessage

@@ -24,8 +24,18 @@ public static class ReviewApi
         ReviewBody = review.ReviewBody,
         ReviewDate = NullIfEmpty(review.ReviewDate),
         Source = NullIfEmpty(review.Source),
-        EventTimeMs = review.EventTime is { } t ? t.Seconds * 1000 + t.Nanos / 1_000_000 : null,
+        EventTimeMs = review.EventTime is { } t ? EventTimeMs(t) : null,
     };
+
+    /// <summary>
+    /// Unix milliseconds of a protobuf Timestamp. Seconds beyond a Timestamp's range (years 1–9999) or nanos outside
+    /// 0..999,999,999 would overflow or mislead, so they map to long.MinValue, which validation refuses as
+    /// event_time.out_of_range, instead of wrapping into a plausible time.
+    /// </summary>
+    private static long EventTimeMs(Google.Protobuf.WellKnownTypes.Timestamp time) =>
+        time.Seconds is >= -62_135_596_800 and <= 253_402_300_799 && time.Nanos is >= 0 and <= 999_999_999
+            ? (time.Seconds * 1000) + (time.Nanos / 1_000_000)
+            : long.MinValue;
 
     public static Review ToApi(ReviewMessage message)
     {

@@ -16,7 +16,7 @@ public readonly record struct ParsedReview(ReviewMessage? Review, ReviewRejectio
 /// source and event_time), the reference pipeline's tab-separated line (review_id, product_category, review_body),
 /// and Amazon Customer Reviews TSV rows under their header.
 /// </summary>
-public static class ReviewParser
+public static partial class ReviewParser
 {
     /// <summary>The Amazon Customer Reviews TSV header's columns, in file order.</summary>
     public static readonly string[] AmazonTsvColumns =
@@ -44,13 +44,22 @@ public static class ReviewParser
                 return ParsedReview.Fail("record", "not_an_object", $"a review must be a JSON object, got {document.RootElement.ValueKind}");
             }
             var review = new ReviewMessage();
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                var error = Assign(review, property.Name, property.Value);
-                if (error is not null)
+                foreach (var property in document.RootElement.EnumerateObject())
                 {
-                    return new ParsedReview(null, error);
+                    var error = Assign(review, property.Name, property.Value);
+                    if (error is not null)
+                    {
+                        return new ParsedReview(null, error);
+                    }
                 }
+            }
+            catch (InvalidOperationException ex)
+            {
+                // The parser accepts an escaped lone surrogate ("\ud800") that reading the string then refuses; it
+                // must fail this record, not the whole call.
+                return ParsedReview.Fail("record", "invalid_json", $"not valid JSON text: {ex.Message}");
             }
             return ParsedReview.Ok(review);
         }
@@ -94,6 +103,12 @@ public static class ReviewParser
     public static ParsedReview FromAmazonTsv(string line, IReadOnlyDictionary<string, int> header)
     {
         var fields = line.TrimEnd('\r', '\n').Split('\t');
+        // A tab inside a field shifts every later column, and a cut-off row loses its last ones: neither is read.
+        var columns = header.Values.Max() + 1;
+        if (fields.Length != columns)
+        {
+            return ParsedReview.Fail("record", "bad_tsv", $"the row has {fields.Length} tab-separated fields but the header {columns} (a tab inside a field, or a cut-off row?)");
+        }
         var review = new ReviewMessage();
         foreach (var (name, position) in header)
         {
@@ -159,6 +174,12 @@ public static class ReviewParser
         return AssignText(review, name, value.GetString()!);
     }
 
+    /// <summary>
+    /// An ISO 8601 date first (yyyy-MM-dd): DateTimeOffset.TryParse alone takes "12:00" as today at noon.
+    /// </summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]|$)")]
+    private static partial System.Text.RegularExpressions.Regex IsoDate();
+
     private static bool Known(string name) => name is "source" or "event_time" || Array.IndexOf(AmazonTsvColumns, name) >= 0;
 
     private static ReviewRejection? AssignText(ReviewMessage review, string name, string text)
@@ -203,11 +224,19 @@ public static class ReviewParser
                 {
                     return null;
                 }
-                if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+                if (text.All(char.IsAsciiDigit) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
+                {
+                    review.EventTimeMs = ms;
+                }
+                else if (IsoDate().IsMatch(text)
+                    && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+                {
+                    review.EventTimeMs = time.ToUnixTimeMilliseconds();
+                }
+                else
                 {
                     return new ReviewRejection(name, "invalid_time", $"event_time must be ISO 8601 or Unix milliseconds, got '{Clip(text)}'");
                 }
-                review.EventTimeMs = time.ToUnixTimeMilliseconds();
                 break;
         }
         return null;
