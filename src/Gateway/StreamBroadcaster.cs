@@ -21,13 +21,17 @@ public sealed partial class StreamBroadcaster<T>(
     private readonly List<Channel<T>> _watchers = [];
     private readonly SemaphoreSlim _subscribing = new(1, 1);
     private StreamSubscriptionHandle<T>? _subscription;
+    private long _delivered;
+    private bool _disposed;
 
     /// <summary>Items delivered to the stream since the subscription began.</summary>
-    public long Delivered { get; private set; }
+    public long Delivered => Interlocked.Read(ref _delivered);
 
     /// <summary>Registers a watcher; dispose the returned lease to stop watching.</summary>
+    /// <exception cref="ObjectDisposedException">The gateway is shutting down.</exception>
     public async Task<WatchLease> WatchAsync()
     {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed), this);
         await EnsureSubscribedAsync();
         var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(options.Value.WatchBuffer)
         {
@@ -56,7 +60,7 @@ public sealed partial class StreamBroadcaster<T>(
                     .GetStream<T>(StreamId.Create(streamNamespace, StreamNames.AllKey));
                 _subscription = await stream.SubscribeAsync((item, _) =>
                 {
-                    Delivered++;
+                    Interlocked.Increment(ref _delivered);
                     lock (_gate)
                     {
                         foreach (var watcher in _watchers)
@@ -86,6 +90,15 @@ public sealed partial class StreamBroadcaster<T>(
 
     public async ValueTask DisposeAsync()
     {
+        Volatile.Write(ref _disposed, true);
+        // Open watch calls end now instead of waiting on a stream that will deliver nothing more.
+        lock (_gate)
+        {
+            foreach (var watcher in _watchers)
+            {
+                watcher.Writer.TryComplete();
+            }
+        }
         if (_subscription is { } subscription)
         {
             _subscription = null;
