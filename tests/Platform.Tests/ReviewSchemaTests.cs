@@ -95,6 +95,16 @@ public sealed class ReviewSchemaTests
         Assert.Null(ReviewParser.FromJson("""{"review_id":"a","product_category":"B","review_body":"\ud83d\ude00"}""").Rejection); // a pair is fine
     }
 
+    [Fact]
+    public void FromJson_DuplicateFieldOrIntegralNumber_RefusedNamedOrAccepted()
+    {
+        var duplicate = ReviewParser.FromJson("""{"review_id":"a","product_category":"B","review_body":"x","star_rating":1,"star_rating":null}""");
+        Assert.Equal("star_rating.duplicate", duplicate.Rejection?.Code);
+        Assert.Equal(5, ReviewParser.FromJson("""{"review_id":"a","product_category":"B","review_body":"x","star_rating":5.0}""").Review?.StarRating);
+        Assert.Equal(5, ReviewParser.FromJson("""{"review_id":"a","product_category":"B","review_body":"x","star_rating":5e0}""").Review?.StarRating);
+        Assert.Equal("star_rating.not_an_integer", ReviewParser.FromJson("""{"review_id":"a","product_category":"B","review_body":"x","star_rating":4.5}""").Rejection?.Code);
+    }
+
     [Theory]
     [InlineData("1700000000000", 1_700_000_000_000L)]
     [InlineData("2023-11-14T22:13:20Z", 1_700_000_000_000L)]

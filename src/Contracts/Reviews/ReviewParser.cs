@@ -44,10 +44,16 @@ public static partial class ReviewParser
                 return ParsedReview.Fail("record", "not_an_object", $"a review must be a JSON object, got {document.RootElement.ValueKind}");
             }
             var review = new ReviewMessage();
+            var names = new HashSet<string>(StringComparer.Ordinal);
             try
             {
                 foreach (var property in document.RootElement.EnumerateObject())
                 {
+                    if (!names.Add(property.Name))
+                    {
+                        // Which of the two values counts would be the parser's choice, not the producer's.
+                        return ParsedReview.Fail(property.Name, "duplicate", $"{property.Name} appears more than once in the record");
+                    }
                     var error = Assign(review, property.Name, property.Value);
                     if (error is not null)
                     {
@@ -138,7 +144,7 @@ public static partial class ReviewParser
             case "total_votes":
                 if (value.ValueKind == JsonValueKind.Number)
                 {
-                    if (!value.TryGetInt32(out var number))
+                    if (!TryGetIntegral(value, out var number))
                     {
                         return new ReviewRejection(name, "not_an_integer", $"{name} must be an integer, got {value.GetRawText()}");
                     }
@@ -179,6 +185,21 @@ public static partial class ReviewParser
     /// </summary>
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{4}-\d{2}-\d{2}([T ]|$)")]
     private static partial System.Text.RegularExpressions.Regex IsoDate();
+
+    /// <summary>An int, also written as 5.0 or 5e0: JSON has one number type, so those are the integer 5.</summary>
+    private static bool TryGetIntegral(JsonElement value, out int number)
+    {
+        if (value.TryGetInt32(out number))
+        {
+            return true;
+        }
+        if (value.TryGetDouble(out var real) && real == Math.Floor(real) && real is >= int.MinValue and <= int.MaxValue)
+        {
+            number = (int)real;
+            return true;
+        }
+        return false;
+    }
 
     private static bool Known(string name) => name is "source" or "event_time" || Array.IndexOf(AmazonTsvColumns, name) >= 0;
 
