@@ -245,7 +245,7 @@ public static partial class ReviewParser
                 {
                     return null;
                 }
-                if (text.All(char.IsAsciiDigit) && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms))
+                if (long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var ms)) // digits only: no sign, space or separator
                 {
                     review.EventTimeMs = ms;
                 }
