@@ -150,17 +150,15 @@ public sealed class FastTextScorerTests : IClassFixture<FastTextScorerTests.Fixt
     {
         // Disposing released the session under a running call; the call must finish on it, then release it.
         var scorer = (FastTextScorer)SentimentScorerFactory.Load(_fixture.Tiny.ManifestPath);
-        var texts = Enumerable.Range(0, 400_000).Select(i => Texts[i % Texts.Length]).ToArray();
         var expected = scorer.Score(Texts);
+        // The call blocks on its first text until Dispose has returned, so the overlap does not depend on timing;
+        // more texts than one batch make the call run the session again after Dispose.
+        var texts = new GatedTexts(Enumerable.Range(0, 3 * scorer.MaxBatchSize).Select(i => Texts[i % Texts.Length]).ToArray());
         var running = Task.Run(() => scorer.Score(texts));
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (scorer.ActiveCalls == 0 && !running.IsCompleted)
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the scoring call did not start");
-            await Task.Yield();
-        }
-        Assert.False(running.IsCompleted, "the batch finished before Dispose could overlap it; make it larger");
+        Assert.True(texts.Entered.Wait(TimeSpan.FromSeconds(30)), "the scoring call did not start");
+        Assert.Equal(1, scorer.ActiveCalls);
         scorer.Dispose();
+        texts.Release.Set();
 
         var results = await running;
         Assert.Equal(expected.Select(r => r.PredictedStars), results.Take(Texts.Length).Select(r => r.PredictedStars));
@@ -168,6 +166,35 @@ public sealed class FastTextScorerTests : IClassFixture<FastTextScorerTests.Fixt
         Assert.Throws<ObjectDisposedException>(() => scorer.Score(Texts));
         Assert.Throws<ObjectDisposedException>(() => scorer.Score([]));
         scorer.Dispose();
+    }
+
+    /// <summary>Texts whose first read signals <see cref="Entered"/> and then waits for <see cref="Release"/>.</summary>
+    private sealed class GatedTexts(string[] texts) : IReadOnlyList<string>
+    {
+        private int _reads;
+
+        public ManualResetEventSlim Entered { get; } = new();
+
+        public ManualResetEventSlim Release { get; } = new();
+
+        public int Count => texts.Length;
+
+        public string this[int index]
+        {
+            get
+            {
+                if (Interlocked.Increment(ref _reads) == 1)
+                {
+                    Entered.Set();
+                    Assert.True(Release.Wait(TimeSpan.FromSeconds(30)), "the test did not release the call");
+                }
+                return texts[index];
+            }
+        }
+
+        public IEnumerator<string> GetEnumerator() => ((IEnumerable<string>)texts).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => texts.GetEnumerator();
     }
 
     public sealed class Fixture : IDisposable

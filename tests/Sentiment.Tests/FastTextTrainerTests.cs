@@ -49,12 +49,12 @@ public sealed class FastTextTrainerTests
         var dir = Path.Combine(Path.GetTempPath(), "sentiment-tests", Guid.NewGuid().ToString("N"));
         try
         {
-            var path = TinyModel.Write(new FastTextModel(16, 2), new HashedNgramOptions(16, 8, NegationScope: 2, Pooling: "sqrt"), dir,
+            var path = TinyModel.Write(new FastTextModel(16, 2), new HashedNgramOptions(16, 8, NegationScope: 2, Pooling: "sqrt", Lexicon: "afinn-165"), dir,
                 ["5 stars", "4 stars", "3 stars", "2 stars", "1 star"]);
             var loaded = SentimentModelManifest.Load(path);
             Assert.Equal(["5 stars", "4 stars", "3 stars", "2 stars", "1 star"], loaded.Id2Label);
             Assert.Equal([5, 4, 3, 2, 1], loaded.StarsByOutputIndex);
-            Assert.Equal(new HashedNgramOptions(16, 8, NegationScope: 2, Pooling: "sqrt"), HashedNgramOptions.FromJson(loaded.Tokenizer, path));
+            Assert.Equal(new HashedNgramOptions(16, 8, NegationScope: 2, Pooling: "sqrt", Lexicon: "afinn-165"), HashedNgramOptions.FromJson(loaded.Tokenizer, path));
             Assert.Equal(8, loaded.MaxTokens);
             Assert.Equal(loaded.ToJson().ToJsonString(), SentimentModelManifest.Load(path).ToJson().ToJsonString());
         }

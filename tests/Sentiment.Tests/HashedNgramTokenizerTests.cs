@@ -100,6 +100,60 @@ public sealed class HashedNgramTokenizerTests
         Assert.Equal("features", ex.ParamName);
     }
 
+    private static readonly HashedNgramTokenizer VaderTokenizer = new(new HashedNgramOptions(Buckets: 1 << 20, MaxWords: 64, Lexicon: "vader"));
+
+    [Fact]
+    public void Tokenize_LexiconWord_AddsOneValenceClassFeatureSharedByItsClass()
+    {
+        // "superb" and "magnificent" are both +3 in VADER (3.1 and 2.9 rounded): with the lexicon each adds the
+        // same extra feature, which a word outside the lexicon ("sweater") does not.
+        var plain = Features("superb sweater");
+        var lexical = Features("superb sweater", VaderTokenizer);
+        Assert.Equal(plain.Length + 1, lexical.Length);
+        Assert.Equal(plain, lexical.Where(f => f != lexical[1]).ToArray()); // the extra id follows the unigram
+        Assert.Equal(lexical[1], Features("magnificent", VaderTokenizer)[1]);
+        Assert.NotEqual(lexical[1], Features("awful", VaderTokenizer)[1]); // −2
+        Assert.Equal(Features("sweater"), Features("sweater", VaderTokenizer));
+    }
+
+    [Fact]
+    public void Tokenize_NegatedLexiconWord_DifferentValenceFeature()
+    {
+        var good = Features("good", VaderTokenizer);
+        var notGood = Features("not good", VaderTokenizer);
+        // not + good + bigram + good's valence class, negated.
+        Assert.Equal(4, notGood.Length);
+        Assert.DoesNotContain(good[1], notGood);
+        Assert.Equal(notGood[3], Features("never good", VaderTokenizer)[3]);
+    }
+
+    [Fact]
+    public void Tokenize_AllLexiconWordsAtMaxWords_FitsMaxFeatures()
+    {
+        var tokenizer = new HashedNgramTokenizer(new HashedNgramOptions(Buckets: 64, MaxWords: 8, Lexicon: "vader"));
+        Assert.Equal(8 + 7 + 8, tokenizer.MaxFeatures);
+        var f = Features(string.Join(' ', Enumerable.Repeat("excellent", 50)), tokenizer);
+        Assert.Equal(tokenizer.MaxFeatures, f.Length);
+    }
+
+    [Fact]
+    public void Lexicons_ValenceClasses_RoundedAndPolarOnly()
+    {
+        Assert.Equal(HashedNgramOptions.NoLexicon, new HashedNgramOptions(64, 8).Lexicon);
+        Assert.Null(WordValenceTable.ForName(HashedNgramOptions.NoLexicon));
+        var vader = WordValenceTable.ForName("vader")!;
+        Assert.True(vader.TryGet(HashedNgramTokenizer.Hash("horrible"), out var horrible)); // −2.5 rounds away from zero
+        Assert.Equal(-3, horrible);
+        Assert.True(vader.TryGet(HashedNgramTokenizer.Hash("Love"), out var love)); // 3.2, any case
+        Assert.Equal(3, love);
+        Assert.False(vader.TryGet(HashedNgramTokenizer.Hash("sweater"), out _));
+        Assert.InRange(vader.Count, 5000, 7500); // single words with a non-zero class; emoticons and phrases left out
+        var afinn = WordValenceTable.ForName("afinn-165")!;
+        Assert.True(afinn.TryGet(HashedNgramTokenizer.Hash("outstanding"), out var outstanding));
+        Assert.Equal(5, outstanding);
+        Assert.Throws<ArgumentException>(() => WordValenceTable.ForName("sentiwordnet"));
+    }
+
     [Fact]
     public void Hash_KnownVector_MatchesFnv1a64()
     {

@@ -151,6 +151,25 @@ public sealed class ManifestErrorTests : IDisposable
     }
 
     [Fact]
+    public void Load_UnknownLexicon_NamesTheFieldAndTheChoices()
+    {
+        EditManifest(j => j["tokenizer"]!["lexicon"] = "sentiwordnet");
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("'tokenizer.lexicon' is 'sentiwordnet'", ex.Message);
+        Assert.Contains("vader", ex.Message);
+    }
+
+    [Fact]
+    public void Load_ManifestWithoutLexiconField_ReadsAsNoLexicon()
+    {
+        // Manifests written before lexicon features existed have no such field and must keep their meaning.
+        EditManifest(j => j["tokenizer"]!.AsObject().Remove("lexicon"));
+        using var scorer = SentimentScorerFactory.Load(ManifestPath);
+        var json = JsonNode.Parse(File.ReadAllText(ManifestPath))!.AsObject();
+        Assert.Equal(HashedNgramOptions.NoLexicon, HashedNgramOptions.FromJson(json["tokenizer"]!.AsObject(), ManifestPath).Lexicon);
+    }
+
+    [Fact]
     public void Load_InvalidJson_SaysSo()
     {
         File.WriteAllText(ManifestPath, "{ \"id\": ");

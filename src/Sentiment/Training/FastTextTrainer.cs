@@ -21,11 +21,14 @@ internal sealed record FastTextTrainingOptions
     /// <summary>Row-wise AdaGrad on the embedding table (one accumulator per bucket, as in DLRM's sparse optimiser) instead of plain SGD.</summary>
     public bool RowAdaGrad { get; init; }
 
-    public HashedNgramOptions TokenizerOptions => new(Buckets, MaxWords, Bigrams: true, NegationScope, Pooling);
+    /// <summary>Lexicon whose words add valence-class features (<see cref="HashedNgramOptions.Lexicon"/>).</summary>
+    public string Lexicon { get; init; } = "vader";
+
+    public HashedNgramOptions TokenizerOptions => new(Buckets, MaxWords, Bigrams: true, NegationScope, Pooling, Lexicon);
 
     public JsonObject ToJson() => new()
     {
-        ["algorithm"] = "fastText-style supervised: mean of hashed unigram+bigram embeddings, linear, softmax; SGD with linear learning-rate decay",
+        ["algorithm"] = "fastText-style supervised: mean of hashed unigram+bigram (and lexicon valence-class) embeddings, linear, softmax; SGD with linear learning-rate decay",
         ["loss"] = "softmax cross-entropy; binary labels are partial labels: positive maximises log(p4+p5), negative log(p1+p2)",
         ["buckets"] = Buckets,
         ["dim"] = Dim,
@@ -37,6 +40,7 @@ internal sealed record FastTextTrainingOptions
         ["pooling"] = Pooling,
         ["featureDropout"] = FeatureDropout,
         ["rowAdaGrad"] = RowAdaGrad,
+        ["lexicon"] = Lexicon,
     };
 }
 

@@ -15,7 +15,7 @@ namespace ReviewOrleans.ReviewCtl.Commands;
 internal static class ModelCommand
 {
     private const string Usage =
-        "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--ensemble K] [--negation-scope N] [--pooling mean|sqrt] [--dropout P] [--adagrad] [--dev-only] [--include-dev] [--json]\n" +
+        "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--ensemble K] [--negation-scope N] [--pooling mean|sqrt] [--lexicon vader|afinn-165|none] [--dropout P] [--adagrad] [--dev-only [--train-datasets NAME,...]] [--include-dev] [--json]\n" +
         "       reviewctl model eval [FILE...] [--builtin] [--model PATH] [--data DIR] [--no-lexicon] [--categories] [--json]";
 
     public static Task<int> RunAsync(string[] args)
@@ -64,6 +64,7 @@ internal static class ModelCommand
             MaxWords = cl.Int("max-words", defaults.MaxWords),
             NegationScope = cl.Int("negation-scope", defaults.NegationScope),
             Pooling = cl.String("pooling", defaults.Pooling),
+            Lexicon = cl.String("lexicon", defaults.Lexicon),
             FeatureDropout = (float)cl.Double("dropout", defaults.FeatureDropout),
             RowAdaGrad = cl.Flag("adagrad") || defaults.RowAdaGrad,
         };
@@ -73,7 +74,13 @@ internal static class ModelCommand
         var devOnly = cl.Flag("dev-only");
         var ensemble = cl.Int("ensemble", 1);
         var includeDev = cl.Flag("include-dev");
+        var trainDatasets = cl.String("train-datasets")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         cl.RejectUnknownOptions();
+        if (trainDatasets is not null && !devOnly)
+        {
+            // A cross-domain check: the dev line then shows how the other datasets fare on text unlike the training.
+            throw new CommandLineException("--train-datasets is a cross-domain check and needs --dev-only");
+        }
         if (includeDev && devOnly)
         {
             throw new CommandLineException("--include-dev trains on the dev split, so it cannot be combined with --dev-only");
@@ -90,6 +97,10 @@ internal static class ModelCommand
         if (options.Pooling is not ("mean" or "sqrt"))
         {
             throw new CommandLineException($"--pooling must be mean or sqrt, got '{options.Pooling}'");
+        }
+        if (!HashedNgramOptions.KnownLexicons.Contains(options.Lexicon))
+        {
+            throw new CommandLineException($"--lexicon must be one of {string.Join(", ", HashedNgramOptions.KnownLexicons)}, got '{options.Lexicon}'");
         }
         if (options.NegationScope < 0 || options.FeatureDropout is < 0 or >= 1 || ensemble < 1)
         {
@@ -112,6 +123,17 @@ internal static class ModelCommand
         // --include-dev: once the hyper-parameters were chosen on dev, the final model also learns from dev (the
         // dev line printed after each epoch is then no longer held out; the test splits still are).
         IReadOnlyList<LabeledText> trainTexts = includeDev ? [.. splits.Train, .. splits.Dev] : splits.Train;
+        if (trainDatasets is not null)
+        {
+            var unknown = trainDatasets.Except(splits.Train.Select(t => t.Dataset)).ToArray();
+            if (unknown.Length > 0)
+            {
+                throw new CommandLineException($"--train-datasets: no training data named {string.Join(", ", unknown)}; the datasets are " +
+                    string.Join(", ", splits.Train.Select(t => t.Dataset).Distinct()));
+            }
+            trainTexts = [.. trainTexts.Where(t => trainDatasets.Contains(t.Dataset))];
+            log.WriteLine($"training on {string.Join(", ", trainDatasets)} only: {trainTexts.Count} texts");
+        }
         var trainFeatures = trainer.Featurize(trainTexts);
         var trainMasks = trainTexts.Select(t => t.TargetMask).ToArray();
         var members = new List<FastTextModel>();
