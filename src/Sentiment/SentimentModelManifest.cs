@@ -10,7 +10,14 @@ namespace ReviewOrleans.Sentiment;
 /// </summary>
 internal sealed class SentimentModelManifest
 {
-    public const int CurrentFormatVersion = 1;
+    /// <summary>
+    /// Format this build writes. 2 added <c>tokenizer.lexicon</c>: builds that read only 1 would ignore the field and
+    /// score a lexicon model without its lexicon features, so they must refuse it instead.
+    /// </summary>
+    public const int CurrentFormatVersion = 2;
+
+    /// <summary>Oldest format this build reads (1: no <c>tokenizer.lexicon</c>, which means none).</summary>
+    public const int OldestFormatVersion = 1;
 
     public int FormatVersion { get; init; } = CurrentFormatVersion;
     public required string Id { get; init; }
@@ -76,9 +83,10 @@ internal sealed class SentimentModelManifest
     internal static SentimentModelManifest Parse(JsonObject root, string directory, string manifestPath)
     {
         var formatVersion = ReadInt(root, "formatVersion", manifestPath);
-        if (formatVersion != CurrentFormatVersion)
+        if (formatVersion is < OldestFormatVersion or > CurrentFormatVersion)
         {
-            throw new SentimentModelException($"{manifestPath}: field 'formatVersion' is {formatVersion}; this build reads {CurrentFormatVersion}");
+            throw new SentimentModelException(
+                $"{manifestPath}: field 'formatVersion' is {formatVersion}; this build reads {OldestFormatVersion} to {CurrentFormatVersion}");
         }
         var kind = ReadString(root, "kind", manifestPath);
         if (kind is not (SentimentModelInfo.FastTextKind or SentimentModelInfo.BertKind))

@@ -147,7 +147,11 @@ public sealed class HashedNgramTokenizerTests
         Assert.True(vader.TryGet(HashedNgramTokenizer.Hash("Love"), out var love)); // 3.2, any case
         Assert.Equal(3, love);
         Assert.False(vader.TryGet(HashedNgramTokenizer.Hash("sweater"), out _));
-        Assert.InRange(vader.Count, 5000, 7500); // single words with a non-zero class; emoticons and phrases left out
+        Assert.False(vader.TryGet(HashedNgramTokenizer.Hash("pls"), out _)); // 0.3: class 0, no polarity
+        Assert.False(vader.TryGet(HashedNgramTokenizer.Hash("idk"), out _)); // −0.4
+        Assert.False(vader.TryGet(HashedNgramTokenizer.Hash(":)"), out _)); // 2.0, but never one token
+        // 6,559 of the 7,517 entries are single words whose valence rounds to a non-zero class.
+        Assert.Equal(6559, vader.Count);
         var afinn = WordValenceTable.ForName("afinn-165")!;
         Assert.True(afinn.TryGet(HashedNgramTokenizer.Hash("outstanding"), out var outstanding));
         Assert.Equal(5, outstanding);

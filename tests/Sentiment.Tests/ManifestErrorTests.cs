@@ -170,6 +170,23 @@ public sealed class ManifestErrorTests : IDisposable
     }
 
     [Fact]
+    public void Load_FormatVersions_OneAndTwoLoadOthersAreRefusedByName()
+    {
+        Assert.Equal(2, JsonNode.Parse(File.ReadAllText(ManifestPath))!["formatVersion"]!.GetValue<int>());
+        EditManifest(j =>
+        {
+            j["formatVersion"] = 1;
+            j["tokenizer"]!.AsObject().Remove("lexicon");
+        });
+        using (SentimentScorerFactory.Load(ManifestPath))
+        {
+        }
+        EditManifest(j => j["formatVersion"] = 3);
+        var ex = Assert.Throws<SentimentModelException>(() => SentimentScorerFactory.Load(ManifestPath));
+        Assert.Contains("'formatVersion' is 3; this build reads 1 to 2", ex.Message);
+    }
+
+    [Fact]
     public void Load_InvalidJson_SaysSo()
     {
         File.WriteAllText(ManifestPath, "{ \"id\": ");

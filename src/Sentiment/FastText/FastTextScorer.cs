@@ -12,7 +12,7 @@ namespace ReviewOrleans.Sentiment.FastText;
 internal sealed class FastTextScorer : OnnxSentimentScorer<FastTextScorer.BatchBuffers>
 {
     private static readonly string[] InputNames = [FastTextModel.IdsInput, FastTextModel.BagsInput, FastTextModel.WeightsInput];
-    /// <summary>Feature ids one batch may hold: 256 MiB per buffer set, far above the default 256 × 511.</summary>
+    /// <summary>Feature ids one batch may hold: 256 MiB per buffer set, far above the default 256 × 767 (256 words with bigrams and lexicon features).</summary>
     private const long MaxBufferedFeatures = 1L << 24;
 
     private readonly HashedNgramTokenizer _tokenizer;

@@ -28,7 +28,7 @@ internal sealed record HashedNgramOptions(int Buckets, int MaxWords, bool Bigram
     public static readonly IReadOnlyList<string> KnownLexicons = [VaderLexicon.Name, Afinn165.Name, NoLexicon];
 
     /// <summary>
-    /// Largest accepted maxWords: a scorer holds batch × (2·maxWords − 1) feature ids per buffer set, so larger
+    /// Largest accepted maxWords: a scorer holds batch × <see cref="MaxFeatures"/> (up to 3·maxWords − 1) feature ids per buffer set, so larger
     /// values would fail on the first batch instead of when the model loads (the scorer also bounds the product).
     /// </summary>
     public const int MaxWordsLimit = 4096;
@@ -136,6 +136,11 @@ internal sealed class HashedNgramTokenizer
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxWords, 1, nameof(options));
         Options = options;
         _buckets = (ulong)options.Buckets;
+        if (!HashedNgramOptions.KnownLexicons.Contains(options.Lexicon))
+        {
+            throw new ArgumentException(
+                $"unknown lexicon '{options.Lexicon}'; expected one of {string.Join(", ", HashedNgramOptions.KnownLexicons)}", nameof(options));
+        }
         _valences = WordValenceTable.ForName(options.Lexicon);
     }
 

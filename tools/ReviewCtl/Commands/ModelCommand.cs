@@ -16,7 +16,7 @@ internal static class ModelCommand
 {
     private const string Usage =
         "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--ensemble K] [--negation-scope N] [--pooling mean|sqrt] [--lexicon vader|afinn-165|none] [--dropout P] [--adagrad] [--dev-only [--train-datasets NAME,...]] [--include-dev] [--json]\n" +
-        "       reviewctl model eval [FILE...] [--builtin] [--model PATH] [--data DIR] [--no-lexicon] [--categories] [--json]";
+        "       reviewctl model eval [FILE...] [--builtin] [--model PATH] [--data DIR] [--no-lexicon (no AFINN baseline)] [--categories] [--json]";
 
     public static Task<int> RunAsync(string[] args)
     {
@@ -76,6 +76,10 @@ internal static class ModelCommand
         var includeDev = cl.Flag("include-dev");
         var trainDatasets = cl.String("train-datasets")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         cl.RejectUnknownOptions();
+        if (trainDatasets is { Length: 0 })
+        {
+            throw new CommandLineException("--train-datasets needs at least one dataset name");
+        }
         if (trainDatasets is not null && !devOnly)
         {
             // A cross-domain check: the dev line then shows how the other datasets fare on text unlike the training.
