@@ -16,6 +16,9 @@ public sealed class AnomalyState
     [Id(3)] public List<AnomalyAlertRecord> Alerts { get; set; } = [];
     [Id(4)] public double LastScore { get; set; }
     [Id(5)] public double LastGrade { get; set; }
+
+    /// <summary>The last delivery applied from each partition; saved with the forest it went into.</summary>
+    [Id(6)] public DeliveryLedger Deliveries { get; set; } = new();
 }
 
 /// <summary>
@@ -66,10 +69,14 @@ public sealed partial class AnomalyGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => SaveIfChangedAsync();
 
-    public async Task Observe(List<AnomalyObservation> observations)
+    public async Task Observe(DeliveryToken token, List<AnomalyObservation> observations)
     {
         List<AnomalyAlertRecord>? raised = null;
         var current = state.State;
+        if (current.Deliveries.WasApplied(token))
+        {
+            return; // re-sent after a call that failed once it was applied here: the forest must not learn it twice
+        }
         foreach (var observation in observations)
         {
             if (observation.Features.Length != _featureNames.Count)
@@ -88,6 +95,7 @@ public sealed partial class AnomalyGrain(
             current.LastScore = score;
             current.LastGrade = grade.Grade;
         }
+        current.Deliveries.MarkApplied(token);
         _dirty = true;
         if (raised is not null)
         {

@@ -15,6 +15,9 @@ public sealed class CategoryState
 
     /// <summary>Closed windows, oldest first, at most <see cref="PipelineOptions.HistoryWindows"/>.</summary>
     [Id(1)] public List<WindowSnapshot> History { get; set; } = [];
+
+    /// <summary>The last delivery applied from each partition; saved with the windows it went into.</summary>
+    [Id(2)] public DeliveryLedger Deliveries { get; set; } = new();
 }
 
 /// <summary>
@@ -60,8 +63,13 @@ public sealed partial class CategoryGrain(
         }
     }
 
-    public async Task MergePartials(List<CategoryPartial> partials)
+    public async Task MergePartials(DeliveryToken token, List<CategoryPartial> partials)
     {
+        var deliveries = state.State.Deliveries;
+        if (deliveries.WasApplied(token))
+        {
+            return; // re-sent after a call that failed once it was applied here
+        }
         var deadLetters = new List<DeadLetterRecord>();
         foreach (var partial in partials)
         {
@@ -97,6 +105,7 @@ public sealed partial class CategoryGrain(
                 });
             }
         }
+        deliveries.MarkApplied(token);
         _dirty = true;
         if (deadLetters.Count == 0)
         {

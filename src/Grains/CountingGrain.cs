@@ -18,6 +18,9 @@ public sealed class CountingState
     [Id(5)] public SortedDictionary<long, byte[]> DistinctPerWindow { get; set; } = [];
 
     [Id(6)] public byte[]? AllTimeDistinct { get; set; }
+
+    /// <summary>The last delivery applied from each partition; saved with the totals it went into.</summary>
+    [Id(7)] public DeliveryLedger Deliveries { get; set; } = new();
 }
 
 /// <summary>
@@ -51,9 +54,13 @@ public sealed class CountingGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => SaveIfChangedAsync();
 
-    public Task Add(CountDelta delta)
+    public Task Add(DeliveryToken token, CountDelta delta)
     {
         var s = state.State;
+        if (s.Deliveries.WasApplied(token))
+        {
+            return Task.CompletedTask; // re-sent after a call that failed once it was applied here
+        }
         s.TotalReviews += delta.Reviews;
         s.RejectedReviews += delta.Rejected;
         s.DuplicateReviews += delta.Duplicates;
@@ -74,6 +81,7 @@ public sealed class CountingGrain(
         {
             _windows.Remove(_windows.Keys.First());
         }
+        s.Deliveries.MarkApplied(token);
         _dirty = true;
         return Task.CompletedTask;
     }

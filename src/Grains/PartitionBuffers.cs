@@ -8,11 +8,12 @@ namespace ReviewOrleans.Grains;
 /// <summary>
 /// What a partition grain gathered since its last flush: per-(category, window) pre-aggregates, counts and distinct
 /// counters, anomaly observations, priority reviews, dead letters. <see cref="SendAsync"/> delivers each part and
-/// removes it once delivered, so after a failed flush <see cref="FoldInto"/> puts back only what was not delivered.
-/// The receivers fail a call only before they apply it (their own follow-up writes, such as dead letters or alert
-/// notifications, are logged on failure instead), so a retry counts nothing twice; the exception is a call that
-/// times out after its receiver applied it, which makes delivery at-least-once for windows, counts and forests
-/// (priority queues and dead letters de-duplicate by review id and record id).
+/// removes it once delivered, so after a failed flush <see cref="FoldInto"/> puts back only what was not attempted.
+/// A part for a receiver that adds things up (windows, counts, a forest) whose call failed may have been applied
+/// there (a call can time out after its receiver applied it), so it is not put back: it waits in
+/// <see cref="UnconfirmedDeliveries"/> with its <see cref="DeliveryToken"/> and goes again, unchanged and before
+/// anything newer, until the receiver confirms it; receivers ignore a token they have applied. Priority queues and
+/// dead letters de-duplicate by review id and record id, so their parts are simply put back.
 /// </summary>
 internal sealed class PartitionBuffers(long windowSizeMs)
 {
@@ -196,23 +197,23 @@ internal sealed class PartitionBuffers(long windowSizeMs)
     public int PendingPartials => _partials.Count;
 
     /// <param name="anomalyShard">The anomaly grain (forest) that this partition feeds.</param>
-    public async Task SendAsync(IGrainFactory grains, int anomalyShard, HashSet<string> registeredCategories)
+    /// <param name="unconfirmed">Failed deliveries of earlier flushes, re-sent first; failed ones of this flush join them.</param>
+    /// <param name="nextToken">A new token for each new delivery.</param>
+    public async Task SendAsync(IGrainFactory grains, int anomalyShard, HashSet<string> registeredCategories,
+        UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken)
     {
         var sends = new List<Task>();
-        if (_partials.Count > 0)
+        foreach (var category in _partials.Values.Select(p => p.Category).Concat(unconfirmed.Partials.Keys).Distinct().ToList())
         {
-            foreach (var group in _partials.Values.GroupBy(p => p.Category).ToList())
-            {
-                sends.Add(SendPartials(grains, group.Key, group.ToList()));
-            }
+            sends.Add(SendPartials(grains.GetGrain<ICategoryGrain>(category), category, unconfirmed, nextToken));
         }
-        if (!Counts.IsEmpty || _distinct.Count > 0)
+        if (unconfirmed.Counts is not null || !Counts.IsEmpty || _distinct.Count > 0)
         {
-            sends.Add(SendCounts(grains, Counts));
+            sends.Add(SendCounts(grains.GetGrain<ICountingGrain>("global"), unconfirmed, nextToken));
         }
-        if (Observations.Count > 0)
+        if (unconfirmed.Observations is not null || Observations.Count > 0)
         {
-            sends.Add(Send(grains.GetGrain<IAnomalyGrain>(anomalyShard).Observe(Observations), () => Observations = []));
+            sends.Add(SendObservations(grains.GetGrain<IAnomalyGrain>(anomalyShard), unconfirmed, nextToken));
         }
         if (_priority.Count > 0)
         {
@@ -237,24 +238,88 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         await Task.WhenAll(sends);
     }
 
-    private async Task SendPartials(IGrainFactory grains, string category, List<CategoryPartial> partials)
+    private async Task SendPartials(ICategoryGrain grain, string category, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken)
     {
-        await grains.GetGrain<ICategoryGrain>(category).MergePartials(partials);
+        if (unconfirmed.Partials.TryGetValue(category, out var pending))
+        {
+            await grain.MergePartials(pending.Token, pending.Partials);
+            unconfirmed.Partials.Remove(category);
+        }
+        var partials = _partials.Values.Where(p => p.Category == category).ToList();
+        if (partials.Count == 0)
+        {
+            return;
+        }
         foreach (var partial in partials)
         {
             _partials.Remove((category, partial.WindowStartMs));
         }
+        var token = nextToken();
+        try
+        {
+            await grain.MergePartials(token, partials);
+        }
+        catch
+        {
+            unconfirmed.Partials[category] = (token, partials);
+            throw;
+        }
     }
 
-    private async Task SendCounts(IGrainFactory grains, CountDelta counts)
+    private async Task SendCounts(ICountingGrain grain, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken)
     {
+        if (unconfirmed.Counts is { } pending)
+        {
+            await grain.Add(pending.Token, pending.Counts);
+            unconfirmed.Counts = null;
+        }
+        if (Counts.IsEmpty && _distinct.Count == 0)
+        {
+            return;
+        }
+        var counts = Counts;
         foreach (var (start, counter) in _distinct)
         {
             counts.DistinctPerWindow[start] = counter.ToBytes();
         }
-        await grains.GetGrain<ICountingGrain>("global").Add(counts);
         Counts = new();
         _distinct = [];
+        var token = nextToken();
+        try
+        {
+            await grain.Add(token, counts);
+        }
+        catch
+        {
+            unconfirmed.Counts = (token, counts);
+            throw;
+        }
+    }
+
+    private async Task SendObservations(IAnomalyGrain grain, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken)
+    {
+        // In order: the forest learns the re-sent observations before the newer ones.
+        if (unconfirmed.Observations is { } pending)
+        {
+            await grain.Observe(pending.Token, pending.Observations);
+            unconfirmed.Observations = null;
+        }
+        if (Observations.Count == 0)
+        {
+            return;
+        }
+        var observations = Observations;
+        Observations = [];
+        var token = nextToken();
+        try
+        {
+            await grain.Observe(token, observations);
+        }
+        catch
+        {
+            unconfirmed.Observations = (token, observations);
+            throw;
+        }
     }
 
     private static async Task Send(Task call, Action onDelivered)
@@ -278,4 +343,20 @@ internal sealed class PartitionBuffers(long windowSizeMs)
 
     private static void Increment(Dictionary<string, long> counts, string key) =>
         counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 1;
+}
+
+/// <summary>
+/// Deliveries to the receivers that add things up whose call failed: each may or may not have been applied, so it is
+/// kept as it was, with its token, and re-sent before anything newer goes to the same receiver. At most one per
+/// receiver: newer parts wait in the partition's buffers (merged there) until the receiver confirms this one.
+/// </summary>
+internal sealed class UnconfirmedDeliveries
+{
+    public Dictionary<string, (DeliveryToken Token, List<CategoryPartial> Partials)> Partials { get; } = new(StringComparer.Ordinal);
+
+    public (DeliveryToken Token, CountDelta Counts)? Counts { get; set; }
+
+    public (DeliveryToken Token, List<AnomalyObservation> Observations)? Observations { get; set; }
+
+    public bool IsEmpty => Partials.Count == 0 && Counts is null && Observations is null;
 }

@@ -51,6 +51,9 @@ public sealed partial class ReviewPartitionGrain(
     private RecentIdFilter _seen = null!;
     private AnomalyFeatures _features = null!;
     private Task? _flushInFlight;
+    private readonly UnconfirmedDeliveries _unconfirmed = new();
+    private readonly long _deliveryEpoch = Random.Shared.NextInt64(); // receivers tell this activation's sequences apart
+    private long _deliverySequence;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -74,7 +77,7 @@ public sealed partial class ReviewPartitionGrain(
         for (var attempt = 1; ; attempt++)
         {
             await Flush();
-            if (_buffers.IsEmpty)
+            if (_buffers.IsEmpty && _unconfirmed.IsEmpty)
             {
                 return;
             }
@@ -91,7 +94,11 @@ public sealed partial class ReviewPartitionGrain(
                 break;
             }
         }
-        LogUndeliveredOnDeactivation(this.GetPrimaryKeyLong(), _buffers.PendingPartials, _buffers.Counts.Reviews, _buffers.Observations.Count, _buffers.PendingDeadLetters.Count);
+        LogUndeliveredOnDeactivation(this.GetPrimaryKeyLong(),
+            _buffers.PendingPartials + _unconfirmed.Partials.Values.Sum(p => p.Partials.Count),
+            _buffers.Counts.Reviews + (_unconfirmed.Counts?.Counts.Reviews ?? 0),
+            _buffers.Observations.Count + (_unconfirmed.Observations?.Observations.Count ?? 0),
+            _buffers.PendingDeadLetters.Count);
     }
 
     private const int DeactivationFlushAttempts = 3;
@@ -233,7 +240,7 @@ public sealed partial class ReviewPartitionGrain(
         {
             await inFlight;
         }
-        if (_buffers.IsEmpty)
+        if (_buffers.IsEmpty && _unconfirmed.IsEmpty)
         {
             return;
         }
@@ -255,12 +262,13 @@ public sealed partial class ReviewPartitionGrain(
         _buffers = new PartitionBuffers((long)_options.WindowSize.TotalMilliseconds);
         try
         {
-            await buffers.SendAsync(GrainFactory, _options.AnomalyShardOf((int)this.GetPrimaryKeyLong()), _registeredCategories);
+            await buffers.SendAsync(GrainFactory, _options.AnomalyShardOf((int)this.GetPrimaryKeyLong()), _registeredCategories,
+                _unconfirmed, NextDelivery);
         }
         catch (Exception ex)
         {
-            // Nothing is dropped: SendAsync removed each part it delivered, and what is left goes back in front of
-            // what arrived meanwhile, for the next flush.
+            // Nothing is dropped: SendAsync removed each part it delivered and kept each failed delivery to an adding
+            // receiver as unconfirmed; what it did not attempt goes back in front of what arrived meanwhile.
             LogFlushFailed(ex, this.GetPrimaryKeyLong());
             buffers.FoldInto(_buffers);
             var dropped = _buffers.Bound(MaxPendingObservations, _options.PriorityQueueCapacity, MaxPendingDeadLetters, clock.GetUtcNow().ToUnixTimeMilliseconds());
@@ -270,6 +278,8 @@ public sealed partial class ReviewPartitionGrain(
             }
         }
     }
+
+    private DeliveryToken NextDelivery() => new(this.GetPrimaryKeyLong(), _deliveryEpoch, ++_deliverySequence);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: downstream keeps failing; dropped {Observations} pending anomaly observations, {PriorityReviews} priority reviews and {DeadLetters} dead letters")]
     private partial void LogPendingDropped(long partition, int observations, int priorityReviews, int deadLetters);

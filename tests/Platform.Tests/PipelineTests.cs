@@ -175,7 +175,7 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
 
         // As a partition does, so that the gateway knows the category.
         await _platform.Grains.GetGrain<ICategoryDirectoryGrain>(0).Register([category]);
-        await _platform.Grains.GetGrain<ICategoryGrain>(category).MergePartials(
+        await _platform.Grains.GetGrain<ICategoryGrain>(category).MergePartials(new DeliveryToken(1_000, 1, 1),
             [Partial(2, 9, [0, 0, 0, 1, 1]), Partial(3, double.NaN, [0, 0, 3, 0, 0]), Partial(1, 1, [1, 0, 0, 0, 0])]);
 
         var history = await WaitForCount(category, 3);
@@ -185,6 +185,50 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
         var letter = Assert.Single(letters.DeadLetters, d => d.Message.Contains($"category '{category}'"));
         Assert.Equal(("window", "partial", "invalid"), (letter.Stage, letter.Field, letter.Rule));
         Assert.Contains("finite", letter.Message);
+    }
+
+    [Fact]
+    public async Task Receivers_DeliveryReSent_AppliedOnceAndNewerOrNewEpochApplied()
+    {
+        var category = TestReviews.NewCategory("ledger");
+        var source = TestReviews.NewCategory("ledger-source");
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        var start = now - (now % 1_000);
+        var windows = _platform.Grains.GetGrain<ICategoryGrain>(category);
+        var counts = _platform.Grains.GetGrain<ICountingGrain>("global");
+        var forest = _platform.Grains.GetGrain<IAnomalyGrain>(1_000); // no partition feeds this shard
+        List<CategoryPartial> Partials() =>
+            [new() { Category = category, WindowStartMs = start, MaxTimestampMs = start, Count = 2, SumExpectedStars = 9, StarCounts = [0, 0, 0, 1, 1] }];
+        CountDelta Delta() => new() { PerSource = { [source] = 5 } };
+        List<AnomalyObservation> Observations() =>
+            [.. Enumerable.Range(0, 3).Select(i => new AnomalyObservation { ReviewId = $"{category}-{i}", Category = category, Features = [4, 3, 0, 0, 0.1] })];
+        var first = new DeliveryToken(2_000, 7, 1);
+        await _platform.Grains.GetGrain<ICategoryDirectoryGrain>(0).Register([category]); // as a partition does
+
+        foreach (var token in new[] { first, first, first })
+        {
+            // The same delivery three times: applied once.
+            await windows.MergePartials(token, Partials());
+            await counts.Add(token, Delta());
+            await forest.Observe(token, Observations());
+        }
+        Assert.False(DeliveryToken.Unsequenced.IsSequenced);
+        var newer = first with { Sequence = 2 };
+        var newEpoch = new DeliveryToken(2_000, 8, 1); // the sender re-activated: its sequences restart
+        foreach (var token in new[] { newer, newEpoch, newEpoch })
+        {
+            await windows.MergePartials(token, Partials());
+            await counts.Add(token, Delta());
+            await forest.Observe(token, Observations());
+        }
+        await counts.Add(DeliveryToken.Unsequenced, Delta());
+        await counts.Add(DeliveryToken.Unsequenced, Delta());
+
+        var history = await WaitForCount(category, 6);
+        Assert.Equal(6, history.Windows.Sum(w => w.Count)); // first, newer, newEpoch
+        var report = await counts.GetReport(0);
+        Assert.Equal(5 * 5, report.PerSource[source]); // first, newer, newEpoch, two unsequenced
+        Assert.Equal(9, (await forest.GetStatus(0)).PointsSeen);
     }
 
     [Fact]

@@ -108,7 +108,14 @@ public sealed class PlatformCluster : IAsyncDisposable
 
     private sealed class SiloConfigurator : ISiloConfigurator
     {
-        public void Configure(ISiloBuilder siloBuilder) => siloBuilder.AddReviewPipeline(siloBuilder.Configuration);
+        public void Configure(ISiloBuilder siloBuilder)
+        {
+            siloBuilder.AddReviewPipeline(siloBuilder.Configuration);
+            if (siloBuilder.Configuration.GetValue<bool>(TimeoutAfterApplyFilter.Setting))
+            {
+                siloBuilder.AddOutgoingGrainCallFilter<TimeoutAfterApplyFilter>();
+            }
+        }
     }
 
     private sealed class ClientConfigurator : IClientBuilderConfigurator

@@ -15,7 +15,8 @@ public interface IReviewPartitionGrain : IGrainWithIntegerKey
 /// <summary>One product category's timer-driven tumbling windows and their persisted history. Keyed by category.</summary>
 public interface ICategoryGrain : IGrainWithStringKey
 {
-    Task MergePartials(List<CategoryPartial> partials);
+    /// <summary>Adds window pre-aggregates; a delivery already applied (same <paramref name="token"/>) is ignored.</summary>
+    Task MergePartials(DeliveryToken token, List<CategoryPartial> partials);
 
     Task<CategoryHistory> GetHistory(int lastWindows);
 
@@ -36,7 +37,8 @@ public interface ICategoryDirectoryGrain : IGrainWithIntegerKey
 /// <summary>A Random Cut Forest detector over one partition's reviews. Keyed by partition number.</summary>
 public interface IAnomalyGrain : IGrainWithIntegerKey
 {
-    Task Observe(List<AnomalyObservation> observations);
+    /// <summary>Scores, grades and learns the observations in order; a delivery already applied is ignored.</summary>
+    Task Observe(DeliveryToken token, List<AnomalyObservation> observations);
 
     Task<AnomalyStatus> GetStatus(int recentAlerts);
 }
@@ -44,7 +46,8 @@ public interface IAnomalyGrain : IGrainWithIntegerKey
 /// <summary>Exact totals and distinct counts per window, merged from the partitions. Keyed by "global".</summary>
 public interface ICountingGrain : IGrainWithStringKey
 {
-    Task Add(CountDelta delta);
+    /// <summary>Adds a partition's counts; a delivery already applied (same <paramref name="token"/>) is ignored.</summary>
+    Task Add(DeliveryToken token, CountDelta delta);
 
     Task<CountReport> GetReport(int lastWindows);
 }
