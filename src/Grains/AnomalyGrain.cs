@@ -85,7 +85,18 @@ public sealed partial class AnomalyGrain(
                 LogWrongDimensions(this.GetPrimaryKeyLong(), observation.Features.Length, _featureNames.Count);
                 continue;
             }
-            var score = _forest.Score(observation.Features);
+            double score;
+            try
+            {
+                score = _forest.Score(observation.Features);
+            }
+            catch (ArgumentException ex)
+            {
+                // A value the forest refuses (not finite, beyond single precision): skipped, so that the call still
+                // applies the whole batch once and its token can be recorded; half a batch re-sent would be learnt twice.
+                LogInvalidObservation(this.GetPrimaryKeyLong(), observation.ReviewId, ex.Message);
+                continue;
+            }
             var grade = _grader.Process(score);
             if (grade.IsAnomaly && current.LastGrade <= 0)
             {
@@ -167,6 +178,9 @@ public sealed partial class AnomalyGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly shard {Shard}: saved model was for profile '{Saved}', configured '{Configured}'; starting a new model")]
     private partial void LogProfileChanged(long shard, string saved, string configured);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly shard {Shard}: observation of review {ReviewId} ignored: {Reason}")]
+    private partial void LogInvalidObservation(long shard, string reviewId, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly shard {Shard}: observation with {Actual} features ignored; the model expects {Expected}")]
     private partial void LogWrongDimensions(long shard, int actual, int expected);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using ReviewOrleans.Analytics.Counting;
 using ReviewOrleans.Contracts.Grains;
@@ -29,9 +30,10 @@ public sealed class CountingState
 /// delta per flush, so this grain sees P calls per flush interval whatever the review rate.
 /// </summary>
 [GrainType("counting")]
-public sealed class CountingGrain(
+public sealed partial class CountingGrain(
     [PersistentState("review-counts", StorageNames.Default)] IPersistentState<CountingState> state,
-    IOptions<PipelineOptions> options) : Grain, ICountingGrain
+    IOptions<PipelineOptions> options,
+    ILogger<CountingGrain> logger) : Grain, ICountingGrain
 {
     private static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(5);
 
@@ -61,14 +63,27 @@ public sealed class CountingGrain(
         {
             return Task.CompletedTask; // re-sent after a call that failed once it was applied here
         }
+        // Decoded before anything is added: a call applies all of a delivery or none of it, since half a delivery
+        // re-sent under the same token would be ignored, and re-sent under a new one would count twice.
+        var distinct = new List<(long Start, DistinctCounter Counter)>(delta.DistinctPerWindow.Count);
+        foreach (var (start, bytes) in delta.DistinctPerWindow)
+        {
+            try
+            {
+                distinct.Add((start, DistinctCounter.FromBytes(bytes)));
+            }
+            catch (ArgumentException ex)
+            {
+                LogUndecodableCounter(ex, token.Sender, start);
+            }
+        }
         s.TotalReviews += delta.Reviews;
         s.RejectedReviews += delta.Rejected;
         s.DuplicateReviews += delta.Duplicates;
         AddAll(s.PerCategory, delta.PerCategory);
         AddAll(s.PerSource, delta.PerSource);
-        foreach (var (start, bytes) in delta.DistinctPerWindow)
+        foreach (var (start, partial) in distinct)
         {
-            var partial = DistinctCounter.FromBytes(bytes);
             if (!_windows.TryGetValue(start, out var counter))
             {
                 counter = new DistinctCounter();
@@ -124,4 +139,7 @@ public sealed class CountingGrain(
             totals[key] = totals.TryGetValue(key, out var t) ? t + n : n;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Counting: the distinct counter of partition {Partition} for the window at {WindowStartMs} could not be decoded and was left out")]
+    private partial void LogUndecodableCounter(Exception ex, long partition, long windowStartMs);
 }

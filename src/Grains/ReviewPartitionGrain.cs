@@ -94,14 +94,21 @@ public sealed partial class ReviewPartitionGrain(
                 break;
             }
         }
-        LogUndeliveredOnDeactivation(this.GetPrimaryKeyLong(),
-            _buffers.PendingPartials + _unconfirmed.Partials.Values.Sum(p => p.Partials.Count),
-            _buffers.Counts.Reviews + (_unconfirmed.Counts?.Counts.Reviews ?? 0),
-            _buffers.Observations.Count + (_unconfirmed.Observations?.Observations.Count ?? 0),
-            _buffers.PendingDeadLetters.Count);
+        if (!_buffers.IsEmpty)
+        {
+            LogUndeliveredOnDeactivation(this.GetPrimaryKeyLong(), _buffers.PendingPartials, _buffers.Counts.Reviews, _buffers.Observations.Count, _buffers.PendingDeadLetters.Count);
+        }
+        if (!_unconfirmed.IsEmpty)
+        {
+            LogUnconfirmedOnDeactivation(this.GetPrimaryKeyLong(), _unconfirmed.Partials.Values.Sum(p => p.Partials.Count),
+                _unconfirmed.Counts?.Counts.Reviews ?? 0, _unconfirmed.Observations?.Observations.Count ?? 0);
+        }
     }
 
     private const int DeactivationFlushAttempts = 3;
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: deactivating with deliveries whose calls failed and that their receivers may or may not have applied (do not replay them blindly): {Partials} window pre-aggregates, counts of {Reviews} reviews, {Observations} anomaly observations")]
+    private partial void LogUnconfirmedOnDeactivation(long partition, int partials, long reviews, int observations);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Partition {Partition}: deactivating with undelivered work, now lost: {Partials} window pre-aggregates, counts of {Reviews} reviews, {Observations} anomaly observations, {DeadLetters} dead letters")]
     private partial void LogUndeliveredOnDeactivation(long partition, int partials, long reviews, int observations, int deadLetters);

@@ -188,7 +188,7 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Receivers_DeliveryReSent_AppliedOnceAndNewerOrNewEpochApplied()
+    public async Task Receivers_DeliveryReSent_AppliedWholeOnceAndNewerOrNewEpochApplied()
     {
         var category = TestReviews.NewCategory("ledger");
         var source = TestReviews.NewCategory("ledger-source");
@@ -199,9 +199,14 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
         var forest = _platform.Grains.GetGrain<IAnomalyGrain>(1_000); // no partition feeds this shard
         List<CategoryPartial> Partials() =>
             [new() { Category = category, WindowStartMs = start, MaxTimestampMs = start, Count = 2, SumExpectedStars = 9, StarCounts = [0, 0, 0, 1, 1] }];
-        CountDelta Delta() => new() { PerSource = { [source] = 5 } };
+        // Each delivery also carries something its receiver refuses, which must not stop the rest from being applied
+        // whole (and the token recorded): an undecodable distinct counter, an observation with a NaN feature.
+        CountDelta Delta() => new() { PerSource = { [source] = 5 }, DistinctPerWindow = { [start] = [0xFF, 0x01] } };
         List<AnomalyObservation> Observations() =>
-            [.. Enumerable.Range(0, 3).Select(i => new AnomalyObservation { ReviewId = $"{category}-{i}", Category = category, Features = [4, 3, 0, 0, 0.1] })];
+        [
+            .. Enumerable.Range(0, 3).Select(i => new AnomalyObservation { ReviewId = $"{category}-{i}", Category = category, Features = [4, 3, 0, 0, 0.1] }),
+            new AnomalyObservation { ReviewId = $"{category}-nan", Category = category, Features = [4, double.NaN, 0, 0, 0.1] },
+        ];
         var first = new DeliveryToken(2_000, 7, 1);
         await _platform.Grains.GetGrain<ICategoryDirectoryGrain>(0).Register([category]); // as a partition does
 
