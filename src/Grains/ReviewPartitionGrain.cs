@@ -10,17 +10,6 @@ using ReviewOrleans.Sentiment;
 
 namespace ReviewOrleans.Grains;
 
-/// <summary>Persisted state of a <see cref="ReviewPartitionGrain"/>.</summary>
-[GenerateSerializer, Alias("partition-state.v1")]
-public sealed class PartitionState
-{
-    /// <summary>
-    /// The recent review ids (<see cref="RecentIdFilter.ToBytes"/>), saved when the partition deactivates with
-    /// everything delivered, so that a review re-sent across a restart is still recognised.
-    /// </summary>
-    [Id(0)] public byte[]? SeenIds { get; set; }
-}
-
 /// <summary>
 /// One partition of the "reviews" stream. Per batch it validates, de-duplicates, scores sentiment in one model run
 /// and folds the results into <see cref="PartitionBuffers"/>; a timer sends those downstream, so each downstream
@@ -36,7 +25,6 @@ public sealed class PartitionState
 [ImplicitStreamSubscription(StreamNames.Reviews)]
 [GrainType("review-partition")]
 public sealed partial class ReviewPartitionGrain(
-    [PersistentState("partition-seen-ids", StorageNames.Default)] IPersistentState<PartitionState> state,
     ISentimentScorer scorer,
     IOptions<PipelineOptions> options,
     TimeProvider clock,
@@ -70,7 +58,7 @@ public sealed partial class ReviewPartitionGrain(
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        _seen = LoadSeenIds(now);
+        _seen = new RecentIdFilter(_options.DedupHorizon, _options.DedupCapacityPerPartition, now);
         _features = new AnomalyFeatures(_options.AnomalyProfile, _options.KnownCategories);
         _buffers = new PartitionBuffers((long)_options.WindowSize.TotalMilliseconds);
 
@@ -91,9 +79,6 @@ public sealed partial class ReviewPartitionGrain(
             await Flush();
             if (_buffers.IsEmpty && _unconfirmed.IsEmpty)
             {
-                // Only now: ids of reviews whose results were lost must not be saved, or their re-sending after the
-                // restart would be refused as duplicates and the loss made permanent.
-                await SaveSeenIdsAsync();
                 return;
             }
             if (attempt == DeactivationFlushAttempts || cancellationToken.IsCancellationRequested)
@@ -119,42 +104,6 @@ public sealed partial class ReviewPartitionGrain(
                 _unconfirmed.Counts?.Counts.Reviews ?? 0, _unconfirmed.Observations?.Observations.Count ?? 0);
         }
     }
-
-    private RecentIdFilter LoadSeenIds(long nowMs)
-    {
-        if (state.State.SeenIds is { } saved)
-        {
-            try
-            {
-                return RecentIdFilter.FromBytes(saved, _options.DedupHorizon, _options.DedupCapacityPerPartition, nowMs);
-            }
-            catch (ArgumentException ex)
-            {
-                LogSeenIdsUnreadable(ex, this.GetPrimaryKeyLong());
-            }
-        }
-        return new RecentIdFilter(_options.DedupHorizon, _options.DedupCapacityPerPartition, nowMs);
-    }
-
-    private async Task SaveSeenIdsAsync()
-    {
-        try
-        {
-            state.State.SeenIds = _seen.ToBytes();
-            await state.WriteStateAsync();
-        }
-        catch (Exception ex)
-        {
-            // Everything was delivered; what is lost is only the memory of which ids those were.
-            LogSeenIdsNotSaved(ex, this.GetPrimaryKeyLong(), _seen.Count);
-        }
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: the saved recent review ids could not be read; starting with none, so reviews re-sent now count again")]
-    private partial void LogSeenIdsUnreadable(Exception ex, long partition);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Partition {Partition}: the {Count} recent review ids could not be saved; reviews re-sent after the restart will count again")]
-    private partial void LogSeenIdsNotSaved(Exception ex, long partition, int count);
 
     private const int DeactivationFlushAttempts = 3;
 

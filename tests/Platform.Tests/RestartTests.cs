@@ -40,7 +40,6 @@ public sealed class RestartTests : IAsyncLifetime
     private async Task RestartAndCompare(string serviceId, IReadOnlyDictionary<string, string> settings)
     {
         var category = TestReviews.NewCategory("restart");
-        var reviews = TestReviews.Generate(category, 120, seed: 21);
         GetCategorySentimentResponse historyBefore;
         long pointsBefore;
         long categoryCountBefore;
@@ -48,7 +47,7 @@ public sealed class RestartTests : IAsyncLifetime
 
         await using (var first = await PlatformCluster.StartAsync(DatabasePath, serviceId, settings))
         {
-            await first.Gateway.PutReviewsAsync(TestReviews.Request(reviews));
+            await first.Gateway.PutReviewsAsync(TestReviews.Request(TestReviews.Generate(category, 120, seed: 21)));
             historyBefore = await Eventually.Get(async () =>
             {
                 await first.FlushAsync(category);
@@ -79,16 +78,5 @@ public sealed class RestartTests : IAsyncLifetime
         Assert.Contains(category, (await second.Gateway.ListCategoriesAsync(new ListCategoriesRequest())).Categories);
         var queuedAfter = await second.Grains.GetGrain<IPriorityQueueGrain>(category + "-queue").List(100);
         Assert.Equal(queuedBefore.Select(r => r.ReviewId), queuedAfter.Select(r => r.ReviewId));
-
-        // The partitions saved the ids they had seen: reviews re-sent after the restart are duplicates, not new.
-        var resent = await second.Gateway.PutReviewsAsync(TestReviews.Request(reviews.Take(30)));
-        Assert.Equal(30, resent.AcceptedRecordCount);
-        var afterResend = await Eventually.Get(async () =>
-        {
-            await second.FlushAsync(category);
-            return await second.Gateway.GetCountsAsync(new GetCountsRequest());
-        }, c => c.DuplicateReviews - counts.DuplicateReviews >= 30, "30 re-sent reviews counted as duplicates");
-        Assert.Equal(30, afterResend.DuplicateReviews - counts.DuplicateReviews);
-        Assert.Equal(categoryCountBefore, afterResend.PerCategory[category]);
     }
 }

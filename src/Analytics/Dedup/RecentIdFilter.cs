@@ -1,5 +1,3 @@
-using ReviewOrleans.Analytics.Forest;
-
 namespace ReviewOrleans.Analytics.Dedup;
 
 /// <summary>
@@ -14,9 +12,6 @@ namespace ReviewOrleans.Analytics.Dedup;
 /// <remarks>Two different ids collide with probability about n/2^64 (n ids in memory): negligible at these sizes.</remarks>
 public sealed class RecentIdFilter
 {
-    private const byte StateVersion = 1;
-    private static ReadOnlySpan<byte> Magic => "RID1"u8;
-
     private readonly long _halfHorizonMs;
     private readonly int _generationCapacity;
     private HashSet<ulong> _current;
@@ -75,68 +70,6 @@ public sealed class RecentIdFilter
     {
         _current.Remove(idHash);
         _previous.Remove(idHash);
-    }
-
-    /// <summary>
-    /// The remembered ids and the generation schedule, so that a restarted owner keeps recognising ids it saw before
-    /// (8 bytes per id).
-    /// </summary>
-    public byte[] ToBytes()
-    {
-        var writer = new StateWriter(32 + 8 * Count);
-        writer.WriteBytes(Magic);
-        writer.WriteByte(StateVersion);
-        writer.WriteInt64(_halfHorizonMs);
-        writer.WriteInt64(_currentPeriod);
-        foreach (var generation in new[] { _current, _previous })
-        {
-            writer.WriteInt32(generation.Count);
-            foreach (var idHash in generation)
-            {
-                writer.WriteUInt64(idHash);
-            }
-        }
-        return writer.ToArray();
-    }
-
-    /// <summary>
-    /// A filter with the given settings that remembers what <see cref="ToBytes"/> saved. Saved with another horizon,
-    /// the ids are kept for one more period only, since their schedule no longer applies.
-    /// </summary>
-    /// <exception cref="ArgumentException">The bytes are not a saved filter, or are truncated or corrupt.</exception>
-    public static RecentIdFilter FromBytes(ReadOnlySpan<byte> bytes, TimeSpan horizon, int capacity, long nowMs)
-    {
-        var filter = new RecentIdFilter(horizon, capacity, nowMs);
-        var reader = new StateReader(bytes, "recent-id filter");
-        reader.ReadHeader(Magic, StateVersion);
-        var halfHorizonMs = reader.ReadInt64();
-        var currentPeriod = reader.ReadInt64();
-        var current = ReadGeneration(ref reader);
-        var previous = ReadGeneration(ref reader);
-        reader.EnsureEnd();
-        if (halfHorizonMs == filter._halfHorizonMs && currentPeriod <= filter._currentPeriod)
-        {
-            filter._current = current;
-            filter._previous = previous;
-            filter._currentPeriod = currentPeriod; // the next TryAdd rotates for the time that passed
-        }
-        else
-        {
-            previous.UnionWith(current);
-            filter._previous = previous;
-        }
-        return filter;
-    }
-
-    private static HashSet<ulong> ReadGeneration(ref StateReader reader)
-    {
-        var count = reader.ReadInt32(0, reader.Remaining / 8, "generation size");
-        var ids = new HashSet<ulong>(count);
-        for (var i = 0; i < count; i++)
-        {
-            ids.Add(reader.ReadUInt64());
-        }
-        return ids;
     }
 
     /// <summary>Index of the half-horizon period holding <paramref name="nowMs"/> (floor division, so negative times work).</summary>
