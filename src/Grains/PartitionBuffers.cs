@@ -238,86 +238,87 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         await Task.WhenAll(sends);
     }
 
-    private async Task SendPartials(ICategoryGrain grain, string category, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken)
-    {
-        if (unconfirmed.Partials.TryGetValue(category, out var pending))
-        {
-            await grain.MergePartials(pending.Token, pending.Partials);
-            unconfirmed.Partials.Remove(category);
-        }
-        var partials = _partials.Values.Where(p => p.Category == category).ToList();
-        if (partials.Count == 0)
-        {
-            return;
-        }
-        foreach (var partial in partials)
-        {
-            _partials.Remove((category, partial.WindowStartMs));
-        }
-        var token = nextToken();
-        try
-        {
-            await grain.MergePartials(token, partials);
-        }
-        catch
-        {
-            unconfirmed.Partials[category] = (token, partials);
-            throw;
-        }
-    }
+    private Task SendPartials(ICategoryGrain grain, string category, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken) =>
+        SendInOrder(grain.MergePartials,
+            unconfirmed.Partials.TryGetValue(category, out var pending) ? pending : null,
+            delivery =>
+            {
+                if (delivery is { } kept)
+                {
+                    unconfirmed.Partials[category] = kept;
+                }
+                else
+                {
+                    unconfirmed.Partials.Remove(category);
+                }
+            },
+            () =>
+            {
+                var partials = _partials.Values.Where(p => p.Category == category).ToList();
+                foreach (var partial in partials)
+                {
+                    _partials.Remove((category, partial.WindowStartMs));
+                }
+                return partials.Count == 0 ? null : partials;
+            },
+            nextToken);
 
-    private async Task SendCounts(ICountingGrain grain, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken)
-    {
-        if (unconfirmed.Counts is { } pending)
+    private Task SendCounts(ICountingGrain grain, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken) =>
+        SendInOrder(grain.Add, unconfirmed.Counts, delivery => unconfirmed.Counts = delivery, () =>
         {
-            await grain.Add(pending.Token, pending.Counts);
-            unconfirmed.Counts = null;
-        }
-        if (Counts.IsEmpty && _distinct.Count == 0)
-        {
-            return;
-        }
-        var counts = Counts;
-        foreach (var (start, counter) in _distinct)
-        {
-            counts.DistinctPerWindow[start] = counter.ToBytes();
-        }
-        Counts = new();
-        _distinct = [];
-        var token = nextToken();
-        try
-        {
-            await grain.Add(token, counts);
-        }
-        catch
-        {
-            unconfirmed.Counts = (token, counts);
-            throw;
-        }
-    }
+            if (Counts.IsEmpty && _distinct.Count == 0)
+            {
+                return null;
+            }
+            var counts = Counts;
+            foreach (var (start, counter) in _distinct)
+            {
+                counts.DistinctPerWindow[start] = counter.ToBytes();
+            }
+            Counts = new();
+            _distinct = [];
+            return counts;
+        }, nextToken);
 
-    private async Task SendObservations(IAnomalyGrain grain, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken)
-    {
-        // In order: the forest learns the re-sent observations before the newer ones.
-        if (unconfirmed.Observations is { } pending)
+    // In order: the forest learns the re-sent observations before the newer ones.
+    private Task SendObservations(IAnomalyGrain grain, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken) =>
+        SendInOrder(grain.Observe, unconfirmed.Observations, delivery => unconfirmed.Observations = delivery, () =>
         {
-            await grain.Observe(pending.Token, pending.Observations);
-            unconfirmed.Observations = null;
+            if (Observations.Count == 0)
+            {
+                return null;
+            }
+            var observations = Observations;
+            Observations = [];
+            return observations;
+        }, nextToken);
+
+    /// <summary>
+    /// One receiver's deliveries in order: its unconfirmed delivery first, under its own token; once the receiver has
+    /// it, what <paramref name="takeFresh"/> removes from the buffers, under a new token. A fresh delivery whose call
+    /// fails becomes the unconfirmed one; when the unconfirmed one fails again, the fresh part stays in the buffers.
+    /// </summary>
+    private static async Task SendInOrder<T>(Func<DeliveryToken, T, Task> deliver, (DeliveryToken Token, T Payload)? unconfirmed,
+        Action<(DeliveryToken Token, T Payload)?> setUnconfirmed, Func<T?> takeFresh, Func<DeliveryToken> nextToken)
+        where T : class
+    {
+        if (unconfirmed is { } pending)
+        {
+            await deliver(pending.Token, pending.Payload);
+            setUnconfirmed(null);
         }
-        if (Observations.Count == 0)
+        if (takeFresh() is not { } fresh)
         {
             return;
         }
-        var observations = Observations;
-        Observations = [];
         var token = nextToken();
         try
         {
-            await grain.Observe(token, observations);
+            await deliver(token, fresh);
         }
         catch
         {
-            unconfirmed.Observations = (token, observations);
+            setUnconfirmed((token, fresh));
             throw;
         }
     }
@@ -352,11 +353,11 @@ internal sealed class PartitionBuffers(long windowSizeMs)
 /// </summary>
 internal sealed class UnconfirmedDeliveries
 {
-    public Dictionary<string, (DeliveryToken Token, List<CategoryPartial> Partials)> Partials { get; } = new(StringComparer.Ordinal);
+    public Dictionary<string, (DeliveryToken Token, List<CategoryPartial> Payload)> Partials { get; } = new(StringComparer.Ordinal);
 
-    public (DeliveryToken Token, CountDelta Counts)? Counts { get; set; }
+    public (DeliveryToken Token, CountDelta Payload)? Counts { get; set; }
 
-    public (DeliveryToken Token, List<AnomalyObservation> Observations)? Observations { get; set; }
+    public (DeliveryToken Token, List<AnomalyObservation> Payload)? Observations { get; set; }
 
     public bool IsEmpty => Partials.Count == 0 && Counts is null && Observations is null;
 }

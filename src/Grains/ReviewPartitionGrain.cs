@@ -100,8 +100,8 @@ public sealed partial class ReviewPartitionGrain(
         }
         if (!_unconfirmed.IsEmpty)
         {
-            LogUnconfirmedOnDeactivation(this.GetPrimaryKeyLong(), _unconfirmed.Partials.Values.Sum(p => p.Partials.Count),
-                _unconfirmed.Counts?.Counts.Reviews ?? 0, _unconfirmed.Observations?.Observations.Count ?? 0);
+            LogUnconfirmedOnDeactivation(this.GetPrimaryKeyLong(), _unconfirmed.Partials.Values.Sum(p => p.Payload.Count),
+                _unconfirmed.Counts?.Payload.Reviews ?? 0, _unconfirmed.Observations?.Payload.Count ?? 0);
         }
     }
 
