@@ -41,37 +41,17 @@ internal static class RcfBenchCommand
             // Updates alone (sampler draws and tree changes, no scoring) show how the per-record time divides.
             foreach (var score in new[] { true, false })
             {
-                double bestWall = double.MaxValue, bestCpu = double.MaxValue;
-                for (var r = 0; r < repeats; r++)
-                {
-                    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-                    var watch = Stopwatch.StartNew();
-                    RunForest(options, data, dims, points, score);
-                    watch.Stop();
-                    var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
-                    bestWall = Math.Min(bestWall, watch.Elapsed.TotalSeconds);
-                    bestCpu = Math.Min(bestCpu, cpu);
-                }
-                results.Add(($"{(score ? "per record" : "update only")} d={dims}", points / bestWall, points / bestCpu));
+                var (wall, cpu) = BestOf(repeats, () => RunForest(options, data, dims, points, score));
+                results.Add(($"{(score ? "per record" : "update only")} d={dims}", points / wall, points / cpu));
             }
 
             // The batch API (blocks of 4,096 records; results identical to one record at a time), on the calling
             // thread and on all processors (groups of trees in parallel).
             foreach (var threads in new[] { 1, Environment.ProcessorCount }.Distinct())
             {
-                double bestBatch = double.MaxValue, bestBatchCpu = double.MaxValue;
-                for (var r = 0; r < repeats; r++)
-                {
-                    var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-                    var watch = Stopwatch.StartNew();
-                    RunBatches(options, data, dims, points, threads);
-                    watch.Stop();
-                    var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds;
-                    bestBatch = Math.Min(bestBatch, watch.Elapsed.TotalSeconds);
-                    bestBatchCpu = Math.Min(bestBatchCpu, cpu);
-                }
-                results.Add(($"batch d={dims}, {threads} thread{(threads == 1 ? "" : "s")}", points / bestBatch,
-                    threads == 1 ? points / bestBatchCpu : double.NaN));
+                var (wall, cpu) = BestOf(repeats, () => RunBatches(options, data, dims, points, threads));
+                results.Add(($"batch d={dims}, {threads} thread{(threads == 1 ? "" : "s")}", points / wall,
+                    threads == 1 ? points / cpu : double.NaN));
             }
         }
 
@@ -128,6 +108,22 @@ internal static class RcfBenchCommand
             Console.WriteLine($"  whole process measured as: {command}");
         }
         return Task.FromResult(0);
+    }
+
+    /// <summary>The shortest wall-clock and CPU time, in seconds, of <paramref name="repeats"/> runs.</summary>
+    private static (double Wall, double Cpu) BestOf(int repeats, Action run)
+    {
+        double bestWall = double.MaxValue, bestCpu = double.MaxValue;
+        for (var r = 0; r < repeats; r++)
+        {
+            var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            run();
+            watch.Stop();
+            bestWall = Math.Min(bestWall, watch.Elapsed.TotalSeconds);
+            bestCpu = Math.Min(bestCpu, (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds);
+        }
+        return (bestWall, bestCpu);
     }
 
     private static void RunBatches(RandomCutForestOptions options, double[] data, int dims, int points, int threads)
