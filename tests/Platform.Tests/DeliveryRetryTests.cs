@@ -46,20 +46,13 @@ public sealed class TimeoutAfterApplyFilter : IOutgoingGrainCallFilter
 
 public sealed class DeliveryRetryTests : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("revieworleans-retry-").FullName;
+    private readonly ScratchDirectory _directory = new("revieworleans-retry-");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync()
     {
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // SQLite's pooled connections may still hold the file briefly; the temp folder is disposable anyway.
-        }
+        _directory.Dispose();
         return Task.CompletedTask;
     }
 
@@ -67,7 +60,7 @@ public sealed class DeliveryRetryTests : IAsyncLifetime
     public async Task Flush_CallsThatFailAfterOrBeforeBeingApplied_ReSentAndCountedOnce()
     {
         TimeoutAfterApplyFilter.Reset();
-        await using var platform = await PlatformCluster.StartAsync(Path.Combine(_directory, "state.db"), "delivery-retry-tests",
+        await using var platform = await PlatformCluster.StartAsync(_directory.File("state.db"), "delivery-retry-tests",
             new Dictionary<string, string> { [TimeoutAfterApplyFilter.Setting] = "true" });
         var category = TestReviews.NewCategory("retry");
         var reviews = TestReviews.Generate(category, 120, seed: 81);

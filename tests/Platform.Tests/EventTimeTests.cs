@@ -5,23 +5,17 @@ namespace ReviewOrleans.Platform.Tests;
 /// <summary>Event-time windows through the whole pipeline: reviews land in the window of their own event_time.</summary>
 public sealed class EventTimeTests : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("revieworleans-eventtime-").FullName;
+    private readonly ScratchDirectory _directory = new("revieworleans-eventtime-");
     private PlatformCluster _platform = null!;
 
     public async Task InitializeAsync() => _platform = await PlatformCluster.StartAsync(
-        Path.Combine(_directory, "state.db"), "event-time-tests",
+        _directory.File("state.db"), "event-time-tests",
         new Dictionary<string, string> { ["Pipeline:WindowTime"] = "Event", ["Pipeline:AllowedLateness"] = "00:00:00" });
 
     public async Task DisposeAsync()
     {
         await _platform.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _directory.Dispose();
     }
 
     [Fact]

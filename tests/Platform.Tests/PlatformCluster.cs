@@ -129,24 +129,17 @@ public sealed class PlatformCluster : IAsyncDisposable
 /// <summary>One cluster shared by the tests of the "platform" collection.</summary>
 public sealed class PlatformClusterFixture : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("revieworleans-tests-").FullName;
+    private readonly ScratchDirectory _directory = new("revieworleans-tests-");
 
     public PlatformCluster Platform { get; private set; } = null!;
 
     public async Task InitializeAsync() =>
-        Platform = await PlatformCluster.StartAsync(Path.Combine(_directory, "state.db"), "platform-tests");
+        Platform = await PlatformCluster.StartAsync(_directory.File("state.db"), "platform-tests");
 
     public async Task DisposeAsync()
     {
         await Platform.DisposeAsync();
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-            // SQLite's pooled connections may still hold the file briefly; the temp folder is disposable anyway.
-        }
+        _directory.Dispose();
     }
 }
 

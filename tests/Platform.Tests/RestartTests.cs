@@ -6,21 +6,15 @@ namespace ReviewOrleans.Platform.Tests;
 /// <summary>State on the embedded SQLite store, and on PostgreSQL, outlives the whole cluster: history, counts and the RCF models.</summary>
 public sealed class RestartTests : IAsyncLifetime
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("revieworleans-restart-").FullName;
+    private readonly ScratchDirectory _directory = new("revieworleans-restart-");
 
-    private string DatabasePath => Path.Combine(_directory, "state.db");
+    private string DatabasePath => _directory.File("state.db");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public Task DisposeAsync()
     {
-        try
-        {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _directory.Dispose();
         return Task.CompletedTask;
     }
 
