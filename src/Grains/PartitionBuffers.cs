@@ -203,9 +203,11 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken)
     {
         var sends = new List<Task>();
-        foreach (var category in _partials.Values.Select(p => p.Category).Concat(unconfirmed.Partials.Keys).Distinct().ToList())
+        var freshPartials = _partials.Values.GroupBy(p => p.Category).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        foreach (var category in freshPartials.Keys.Union(unconfirmed.Partials.Keys).ToList())
         {
-            sends.Add(SendPartials(grains.GetGrain<ICategoryGrain>(category), category, unconfirmed, nextToken));
+            sends.Add(SendPartials(grains.GetGrain<ICategoryGrain>(category), category, freshPartials.GetValueOrDefault(category),
+                unconfirmed, nextToken));
         }
         if (unconfirmed.Counts is not null || !Counts.IsEmpty || _distinct.Count > 0)
         {
@@ -238,7 +240,8 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         await Task.WhenAll(sends);
     }
 
-    private Task SendPartials(ICategoryGrain grain, string category, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken) =>
+    private Task SendPartials(ICategoryGrain grain, string category, List<CategoryPartial>? partials, UnconfirmedDeliveries unconfirmed,
+        Func<DeliveryToken> nextToken) =>
         SendInOrder(grain.MergePartials,
             unconfirmed.Partials.TryGetValue(category, out var pending) ? pending : null,
             delivery =>
@@ -254,12 +257,11 @@ internal sealed class PartitionBuffers(long windowSizeMs)
             },
             () =>
             {
-                var partials = _partials.Values.Where(p => p.Category == category).ToList();
-                foreach (var partial in partials)
+                foreach (var partial in partials ?? [])
                 {
                     _partials.Remove((category, partial.WindowStartMs));
                 }
-                return partials.Count == 0 ? null : partials;
+                return partials;
             },
             nextToken);
 
