@@ -136,12 +136,7 @@ internal sealed class HashedNgramTokenizer
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxWords, 1, nameof(options));
         Options = options;
         _buckets = (ulong)options.Buckets;
-        if (!HashedNgramOptions.KnownLexicons.Contains(options.Lexicon))
-        {
-            throw new ArgumentException(
-                $"unknown lexicon '{options.Lexicon}'; expected one of {string.Join(", ", HashedNgramOptions.KnownLexicons)}", nameof(options));
-        }
-        _valences = WordValenceTable.ForName(options.Lexicon);
+        _valences = WordValenceTable.ForName(options.Lexicon, nameof(options));
     }
 
     public HashedNgramOptions Options { get; }

@@ -44,13 +44,14 @@ internal sealed class WordValenceTable
     public int Count { get; }
 
     /// <summary>The table for a manifest's <c>tokenizer.lexicon</c> name; null for "none".</summary>
-    public static WordValenceTable? ForName(string name) => name switch
+    /// <param name="paramName">The caller's argument to name when <paramref name="name"/> is unknown.</param>
+    public static WordValenceTable? ForName(string name, string paramName = "name") => name switch
     {
         HashedNgramOptions.NoLexicon => null,
         Afinn165.Name => Afinn.Value,
         VaderLexicon.Name => Vader.Value,
         _ => throw new ArgumentException(
-            $"unknown lexicon '{name}'; expected one of {string.Join(", ", HashedNgramOptions.KnownLexicons)}", nameof(name)),
+            $"unknown lexicon '{name}'; expected one of {string.Join(", ", HashedNgramOptions.KnownLexicons)}", paramName),
     };
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
