@@ -9,26 +9,36 @@ namespace ReviewOrleans.Analytics.Forest;
 /// not full a point is admitted outright with probability <see cref="AcceptFraction"/> (the Java core's
 /// <c>initialAcceptFraction</c> = 0.125 ramp), so that trees diverge from the first points on.
 /// </summary>
+/// <remarks>
+/// Once the sample is full it changes only when a point beats the largest weight, and point i does so with
+/// probability 1 − exp(−x_i), x_i = exp(maxW + lambda·i), independently of the others. So instead of a draw per
+/// point, the sampler draws where the next admission falls (<see cref="NextAdmission"/>): the first n after which the
+/// summed hazard x_a + … + x_(a+n−1), a geometric series, exceeds an Exp(1) draw. The admitted point then takes an
+/// Exp(1) value conditioned below x (the same conditional law a per-point draw has given admission). Sample and
+/// weights have the per-point law exactly; only the random stream differs. Rejecting a point is one comparison,
+/// which the forest makes before calling <see cref="Accept"/>.
+/// </remarks>
 internal sealed class CompactSampler
 {
     /// <summary>The Java core's <c>DEFAULT_INITIAL_ACCEPT_FRACTION</c>.</summary>
     public const double InitialAcceptFraction = 0.125;
 
+    /// <summary><see cref="NextAdmission"/> while every point must be offered: filling, or not yet drawn.</summary>
+    private const long Undrawn = long.MinValue;
+
     private readonly double[] _weight;
     private readonly int[] _leaf;
     private readonly double _timeDecay;
+    private readonly double _decayPerStep; // exp(lambda) − 1, the geometric series' denominator
     private int _size;
     private double _pendingWeight; // weight of the point accepted last, until Add gives it a leaf
-
-    // exp(maxWeight + lambda·referenceSequence), cached so that rejecting a point (the common case once the sample
-    // is full) costs one multiply instead of two logarithms.
-    private double _acceptScale;
-    private long _acceptScaleReference = long.MinValue;
+    private long _nextAdmission = Undrawn;
 
     public CompactSampler(int capacity, double timeDecay)
     {
         Capacity = capacity;
         _timeDecay = timeDecay;
+        _decayPerStep = ExpMinusOne(timeDecay);
         _weight = new double[capacity];
         _leaf = new int[capacity];
     }
@@ -37,47 +47,50 @@ internal sealed class CompactSampler
 
     public int Size => _size;
 
+    /// <summary>
+    /// Sequence index of the next point this full sample admits; points before it are rejected without a call to
+    /// <see cref="Accept"/>. <see cref="long.MinValue"/> while every point must be offered.
+    /// </summary>
+    public long NextAdmission => _nextAdmission;
+
     /// <summary>Tree leaf evicted by the last accepted point, or -1.</summary>
     public int EvictedLeaf { get; private set; } = -1;
 
     /// <summary>
-    /// Decides whether the point with sequence index <paramref name="sequence"/> enters the sample. On true the
-    /// caller removes <see cref="EvictedLeaf"/> (if not -1) from the tree, inserts the point and calls
+    /// Decides whether the point with sequence index <paramref name="sequence"/> enters the sample; sequences are
+    /// offered in increasing order, each at most once, and every one at or after <see cref="NextAdmission"/>. On
+    /// true the caller removes <see cref="EvictedLeaf"/> (if not -1) from the tree, inserts the point and calls
     /// <see cref="Add"/> with its leaf.
     /// </summary>
-    /// <param name="decayFromReference"><c>exp(lambda·(sequence - reference))</c>, shared by all trees.</param>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
-    public bool Accept(long sequence, long reference, double decayFromReference, ref SplitMix64 random)
+    public bool Accept(long sequence, ref SplitMix64 random)
     {
         EvictedLeaf = -1;
+        if (_size == Capacity)
+        {
+            if (_nextAdmission == Undrawn)
+            {
+                DrawNextAdmission(sequence, ref random);
+            }
+            if (sequence < _nextAdmission)
+            {
+                return false;
+            }
+            // Admitted: -ln u conditioned below x, by inversion: E = -ln(1 - v·(1 - e^-x)), v uniform.
+            var x = Math.Exp(_weight[0] + _timeDecay * sequence);
+            var exponential = -LogOnePlus(random.NextOpenDouble() * ExpMinusOne(-x));
+            _pendingWeight = -(double)sequence * _timeDecay + Math.Log(exponential);
+            EvictedLeaf = _leaf[0];
+            EvictMax();
+            return true;
+        }
+
         var u = random.NextOpenDouble();
-        var initial = false;
-        if (_size < Capacity)
-        {
-            initial = random.NextDouble() < AcceptFraction(_size);
-        }
-        if (!initial)
-        {
-            if (_size == 0)
-            {
-                return false;
-            }
-            // w < maxW  <=>  -ln u < exp(maxW + lambda·sequence) =: x  <=>  u > exp(-x), and exp(-x) >= 1 - x.
-            if (_acceptScaleReference != reference)
-            {
-                _acceptScale = Math.Exp(_weight[0] + _timeDecay * reference);
-                _acceptScaleReference = reference;
-            }
-            var x = _acceptScale * decayFromReference;
-            if (u <= 1 - x)
-            {
-                return false;
-            }
-        }
+        var initial = random.NextDouble() < AcceptFraction(_size);
         var weight = -(double)sequence * _timeDecay + Math.Log(-Math.Log(u));
         if (!initial)
         {
-            if (!(weight < _weight[0]))
+            if (_size == 0 || !(weight < _weight[0]))
             {
                 return false;
             }
@@ -86,6 +99,36 @@ internal sealed class CompactSampler
         }
         _pendingWeight = weight;
         return true;
+    }
+
+    /// <summary>
+    /// Draws <see cref="NextAdmission"/> for a full sample from sequence <paramref name="first"/> on: the least n ≥ 1
+    /// with x_first·(e^(lambda·n) − 1)/(e^lambda − 1) ≥ E, E ~ Exp(1), so that n = ⌈ln(1 + E·(e^lambda − 1)/x_first)/lambda⌉
+    /// (⌈E/x_first⌉ without decay).
+    /// </summary>
+    private void DrawNextAdmission(long first, ref SplitMix64 random)
+    {
+        var hazard = Math.Exp(_weight[0] + _timeDecay * first);
+        var exponential = -Math.Log(random.NextOpenDouble());
+        var steps = _timeDecay > 0
+            ? LogOnePlus(exponential * _decayPerStep / hazard) / _timeDecay
+            : exponential / hazard;
+        // Beyond 2^62 points away (or an underflowed hazard) the sample is, in practice, closed.
+        _nextAdmission = steps < (double)(1L << 62) ? first + Math.Max(1L, (long)Math.Ceiling(steps)) - 1 : long.MaxValue;
+    }
+
+    /// <summary>
+    /// e^x − 1 without the cancellation of <c>Math.Exp(x) - 1</c> for small x (.NET's <c>double.ExpM1</c> is that
+    /// subtraction, 8e-8 off at 1e-10): the series below 1e-5, where the first term left out is under 5e-17 relative.
+    /// </summary>
+    private static double ExpMinusOne(double x) =>
+        Math.Abs(x) < 1e-5 ? x + x * x / 2 + x * x * x / 6 : Math.Exp(x) - 1;
+
+    /// <summary>ln(1 + y) accurate for small y (Goldberg 1991, theorem 4); .NET's <c>double.LogP1</c> is Log(1 + y), with the same loss.</summary>
+    private static double LogOnePlus(double y)
+    {
+        var u = 1 + y;
+        return u == 1 ? y : Math.Log(u) * y / (u - 1);
     }
 
     /// <summary>Completes an accepted point with the tree leaf that now holds it.</summary>
@@ -105,10 +148,8 @@ internal sealed class CompactSampler
             Swap(current, parent);
             current = parent;
         }
-        if (current == 0)
-        {
-            _acceptScaleReference = long.MinValue;
-        }
+        // The largest weight may have changed: the next admission is drawn afresh when the next point is offered.
+        _nextAdmission = Undrawn;
     }
 
     /// <summary>Admission probability of a point while the sample holds <paramref name="size"/> points.</summary>
@@ -146,7 +187,6 @@ internal sealed class CompactSampler
             Swap(current, child);
             current = child;
         }
-        _acceptScaleReference = long.MinValue;
     }
 
     private void Swap(int a, int b)
@@ -154,6 +194,9 @@ internal sealed class CompactSampler
         (_weight[a], _weight[b]) = (_weight[b], _weight[a]);
         (_leaf[a], _leaf[b]) = (_leaf[b], _leaf[a]);
     }
+
+    /// <summary>Weights of the sampled points in heap order (the largest first).</summary>
+    internal ReadOnlySpan<double> Weights => _weight.AsSpan(0, _size);
 
     /// <summary>Tree leaves of the sampled points, one entry per point.</summary>
     internal ReadOnlySpan<int> Leaves => _leaf.AsSpan(0, _size);
@@ -166,9 +209,12 @@ internal sealed class CompactSampler
             writer.WriteDouble(_weight[i]);
             writer.WriteUInt16((ushort)_leaf[i]);
         }
+        writer.WriteInt64(_nextAdmission);
     }
 
-    internal void Read(ref StateReader reader)
+    /// <param name="withAdmission">Whether the state records <see cref="NextAdmission"/> (forest state version 2 on);
+    /// without it the next admission is drawn when the next point is offered.</param>
+    internal void Read(ref StateReader reader, bool withAdmission)
     {
         _size = reader.ReadInt32(0, Capacity, "sampler size");
         for (var i = 0; i < _size; i++)
@@ -183,6 +229,10 @@ internal sealed class CompactSampler
                 throw StateReader.Corrupt("sampler heap order is violated");
             }
         }
-        _acceptScaleReference = long.MinValue;
+        _nextAdmission = withAdmission ? reader.ReadInt64() : Undrawn;
+        if (_nextAdmission != Undrawn && (_size < Capacity || _nextAdmission < 0))
+        {
+            throw StateReader.Corrupt("sampler's next admission is set for a sample that is not full, or is negative");
+        }
     }
 }

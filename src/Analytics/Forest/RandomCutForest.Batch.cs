@@ -49,8 +49,6 @@ public sealed partial class RandomCutForest
         var queries = new float[count * _treeDims];
         var warm = new bool[count];
         var sequence = new long[count];
-        var reference = new long[count];
-        var decay = new double[count];
         for (var i = 0; i < count; i++)
         {
             BuildQuery(points.Slice(i * _dims, _dims));
@@ -67,14 +65,13 @@ public sealed partial class RandomCutForest
                     continue;
                 }
             }
-            (sequence[i], decay[i]) = NextSequence();
-            reference[i] = _reference;
+            sequence[i] = _inserted++;
         }
 
         // Per chunk of trees: the whole batch, score before update, as the one-record path does per record.
         var chunks = RandomCutTree.ChunkCount(_trees.Length);
         var chunkSums = new double[count * chunks];
-        var work = new ChunkWork(this, queries, warm, sequence, reference, decay, chunkSums, count, chunks);
+        var work = new ChunkWork(this, queries, warm, sequence, chunkSums, count, chunks);
         if (maxDegreeOfParallelism == 1 || chunks == 1)
         {
             for (var c = 0; c < chunks; c++)
@@ -98,8 +95,8 @@ public sealed partial class RandomCutForest
         }
     }
 
-    private sealed class ChunkWork(RandomCutForest forest, float[] queries, bool[] warm, long[] sequence, long[] reference,
-        double[] decay, double[] chunkSums, int count, int chunks)
+    private sealed class ChunkWork(RandomCutForest forest, float[] queries, bool[] warm, long[] sequence,
+        double[] chunkSums, int count, int chunks)
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
         public void Run(int chunk)
@@ -117,7 +114,7 @@ public sealed partial class RandomCutForest
                 {
                     for (var t = first; t < first + trees; t++)
                     {
-                        forest.InsertInto(t, query, sequence[i], reference[i], decay[i]);
+                        forest.InsertInto(t, query, sequence[i]);
                     }
                 }
             }

@@ -4,8 +4,13 @@ public sealed partial class RandomCutForest
 {
     private static ReadOnlySpan<byte> Magic => "RCF1"u8;
 
-    /// <summary>Current saved-state format version; <see cref="FromBytes"/> rejects any other.</summary>
-    public const byte StateVersion = 1;
+    /// <summary>
+    /// Current saved-state format version. Version 2 added each sampler's next admission; <see cref="FromBytes"/>
+    /// also reads version 1, drawing those admissions afresh (same sampling law, another random stream).
+    /// </summary>
+    public const byte StateVersion = 2;
+
+    private const byte OldestStateVersion = 1;
 
     /// <summary>
     /// Saves the whole model (options, shingle, each tree's random state, sample and structure) in a compact,
@@ -25,7 +30,6 @@ public sealed partial class RandomCutForest
         writer.WriteInt64(Options.Seed);
         writer.WriteInt64(PointsSeen);
         writer.WriteInt64(_inserted);
-        writer.WriteInt64(_reference);
         writer.WriteInt32(_shingleFill);
         foreach (var v in _shingle)
         {
@@ -45,7 +49,7 @@ public sealed partial class RandomCutForest
     public static RandomCutForest FromBytes(ReadOnlySpan<byte> bytes)
     {
         var reader = new StateReader(bytes, nameof(RandomCutForest));
-        reader.ReadHeader(Magic, StateVersion);
+        var version = reader.ReadHeader(Magic, OldestStateVersion, StateVersion);
         var outputAfter = 0;
         RandomCutForestOptions options;
         try
@@ -72,10 +76,11 @@ public sealed partial class RandomCutForest
             PointsSeen = reader.ReadInt64(),
         };
         forest._inserted = reader.ReadInt64();
-        forest._reference = reader.ReadInt64();
+        // Version 1 kept a rebasing point for the samplers' decay factor, which the skip-ahead samplers do not need.
+        var reference = version == 1 ? reader.ReadInt64() : 0;
         forest._shingleFill = reader.ReadInt32(0, options.ShingleSize, "shingle fill");
         if (forest.PointsSeen < 0 || forest._inserted < 0 || forest._inserted > forest.PointsSeen
-            || forest._reference < 0 || forest._reference > forest._inserted)
+            || reference < 0 || reference > forest._inserted)
         {
             throw StateReader.Corrupt("stream counters are inconsistent");
         }
@@ -86,7 +91,11 @@ public sealed partial class RandomCutForest
         for (var t = 0; t < forest._trees.Length; t++)
         {
             forest._random[t] = new SplitMix64(reader.ReadUInt64());
-            forest._samplers[t].Read(ref reader);
+            forest._samplers[t].Read(ref reader, withAdmission: version >= 2);
+            if (forest._samplers[t].NextAdmission != long.MinValue && forest._samplers[t].NextAdmission < forest._inserted)
+            {
+                throw StateReader.Corrupt($"tree {t}'s sampler was due to admit a point the forest has already passed");
+            }
             forest._trees[t].Read(ref reader);
             if (forest._trees[t].Mass != forest._samplers[t].Size)
             {

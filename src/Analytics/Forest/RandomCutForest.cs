@@ -27,7 +27,6 @@ public sealed partial class RandomCutForest
     private readonly int[] _path;
     private int _shingleFill;
     private long _inserted;
-    private long _reference;
 
     /// <summary>Creates an empty forest.</summary>
     /// <exception cref="ArgumentException">An option is out of range (the message names it).</exception>
@@ -169,33 +168,20 @@ public sealed partial class RandomCutForest
             }
         }
 
-        var (sequence, decay) = NextSequence();
+        var sequence = _inserted++;
         ReadOnlySpan<float> query = _query;
         for (var t = 0; t < _trees.Length; t++)
         {
-            InsertInto(t, query, sequence, _reference, decay);
+            InsertInto(t, query, sequence);
         }
-    }
-
-    /// <summary>Takes the next sequence index and its decay factor exp(lambda·(sequence − reference)).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private (long Sequence, double Decay) NextSequence()
-    {
-        var sequence = _inserted++;
-        // Sampler weights are compared through exp(lambda·(sequence - reference)); rebasing keeps it finite.
-        if (_timeDecay * (sequence - _reference) > 16)
-        {
-            _reference = sequence;
-        }
-        return (sequence, Math.Exp(_timeDecay * (sequence - _reference)));
     }
 
     /// <summary>Offers a shingled point to tree <paramref name="t"/>'s sampler and updates the tree if it is taken.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void InsertInto(int t, ReadOnlySpan<float> query, long sequence, long reference, double decay)
+    private void InsertInto(int t, ReadOnlySpan<float> query, long sequence)
     {
         var sampler = _samplers[t];
-        if (sampler.Accept(sequence, reference, decay, ref _random[t]))
+        if (sequence >= sampler.NextAdmission && sampler.Accept(sequence, ref _random[t]))
         {
             var tree = _trees[t];
             if (sampler.EvictedLeaf >= 0)

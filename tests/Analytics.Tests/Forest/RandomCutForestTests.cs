@@ -265,6 +265,52 @@ public sealed class RandomCutForestTests
     }
 
     [Fact]
+    public void FromBytes_Version1StateOfThePreviousBuild_RestoresWithItsScoresAndContinues()
+    {
+        // Saved by the build before the skip-ahead samplers (commit 9557280): 3 trees × 16 samples, d = 2, seed 7,
+        // after 400 points of a circle. Scores do not involve the samplers, so they must be the old build's exactly.
+        var forest = RandomCutForest.FromBytes(Convert.FromBase64String(Version1State));
+        Assert.Equal(1.1762707828609182, forest.Score([10.0, 15.0]));
+        Assert.Equal(2.683401046080435, forest.Score([30.0, 10.0]));
+        Assert.Equal(400, forest.PointsSeen);
+
+        // Its samplers draw their next admissions afresh, deterministically: two restores continue alike.
+        var again = RandomCutForest.FromBytes(Convert.FromBase64String(Version1State));
+        for (var t = 400; t < 2_400; t++)
+        {
+            double[] point = [10 + 5 * Math.Sin(t / 8.0), 10 + 5 * Math.Cos(t / 8.0)];
+            Assert.Equal(forest.ScoreAndUpdate(point), again.ScoreAndUpdate(point));
+        }
+        var saved = forest.ToBytes();
+        Assert.Equal(RandomCutForest.StateVersion, saved[4]);
+        Assert.Equal(saved, again.ToBytes());
+        Assert.Equal(saved, RandomCutForest.FromBytes(saved).ToBytes());
+    }
+
+    private const string Version1State =
+        "UkNGMQECAAAAAwAAABAAAADxaOOItfjkPgEAAAD/////BwAAAAAAAACQAQAAAAAAAJABAAAAAAAAAAAAAAAAAAABAAAAmowBQWH6"
+        + "aUFtT3Jnj6zrPxAAAADH1QIzZlsKwAYACv7VBocTC8AIAM4G+7N+TwzABwCoRmQGSRwMwAUApeDafxnTDsAJAMxcYjz2BQ3ABADP"
+        + "wkxgJjQNwAAA821gAGToDMABAOSgWzvH6xPADgB+NWwJAocPwA0AmKzdhr8mD8AMALEzOie/gBHADwDFRcmNwj8OwAIAij30+M53"
+        + "F8AKANQT/Q7rDRPACwANln5mc0oOwAMAAgAAAAAAAAAAAAUAEQABACg7a0ELABIAAABjtmdBBwAAAAAADJbRQBgAEwABAFewPUEW"
+        + "ABUAAADF/AtBCgAOAAEAEYsZQRwAGgABACY7SkEDAAYAAABUCrZAHQAbAAEA00nQQBcAAQAAAL4kVEENAAgAAADFVkRBFAAQAAEA"
+        + "hEZUQR8AGQABADUXI0EeAAQAAQDAg6JADAAJAAEAirwmQQEAixNWQZv0WkEBAE4pNUGGJm1BAQA9CmtBF7s7QQEAIJauQFtfQUEB"
+        + "AFNRY0FkOUtBAQCY7ENBBAqxQAEAtykAQT03rUABAN1NTkHKPGFBAQBQFKlA1ZA6QQEA38BvQcxGJkEBAB1nxECJzVJBAQCw025B"
+        + "oVkSQQEAC5K2QIP3SEEBAPB9VEFPQsdAAQDo/BlB1HOgQAEAfP5vQSz5IEHxG1yAr3QSuxAAAAAGOlyIwVIKwAQAjanXCt6mCsAG"
+        + "AHY4Cue5bAvACgBLH/XrxE0LwA4AP81smMRPDcADAC+23YZXhwvABwDNvpmnQ9gLwAEA0mt3xsttC8AIAOg9epOD4xXACQCxR1Vg"
+        + "kssTwAwAlbUh8j30F8AFANzXOiZtmQ3AAAD051LOt6MOwA0Ajhp0wp6oDMAPALgHL/F9bBjACwCDM3xdlXcNwAIADQAAAAAAAAAA"
+        + "AAoAAwAAANzaEkEWABwAAACrp1VBCwABAAAALcNEQRQABgABAHTkwUAdABMAAAC8ei1BHwASAAAA8n1lQQkAAgABALv3TkEQABgA"
+        + "AAAwlLhAEQAZAAEARNtpQQUADgABAHrvCkEVAB4AAAD5yBFBBAAMAAAAnH8wQRoACAAAAC9zM0EHAAAAAABMeupAFwAbAAEA4OYj"
+        + "QQEAM7mgQKxmGEEBAKovP0HJq2lBAQBZAmtBli8EQQEAoZsuQa6nbkEBACesNUGq+6VAAQAVLRBBX2tuQQEA6/JPQc4JYEEBAOzh"
+        + "b0F0qhtBAQDc/M5A/bzOQAEA3Uw4QVY4bEEBABIxM0H0qW1BAQA2RG1B4rs0QQEACN5ZQT89V0EBAL0RJEF95W9BAQBlyRJBueZu"
+        + "QQEAkWJlQZpb8EDbDlNPpsPEMhAAAABEr9pSNmwKwAEAxpdVOWQJDMAMALRl2lckyAvAAgDaEAKxyt0MwAYA2brkYeMmD8AEAF5w"
+        + "nhf2Pg7ABwA4ZblupMcMwAUA0P9kEcwYD8AJAC7sTLqlKg/ACwANyH+8/QkQwAgAk4kbMpq0F8AKANltqnm/3A7ADwA75iwC2mYU"
+        + "wA4ATXIx6AU7DcANAKDTD3MmKQ7AAwA2pxr0eM4QwAAADQAAAAAAAAAAAAMAEwAAAEcgAEEGAAcAAABZ2mVBEgAdAAAAw3pDQRAA"
+        + "FAAAAFd/6EAeABYAAQA0hRFBHAAVAAAASYRqQRsAFwAAAFZjWEEJAAUAAQC34hdBHwAZAAAAEeBrQQgAGgABANiWEEELAAAAAACV"
+        + "a71ABAAYAAAATDqnQA4AAQAAADVoUEEKAAwAAADBoClBEQACAAEAuDu5QAEAjj3iQJRZvkABAAkNSEGqfrVAAQDdTDhBVjhsQQEA"
+        + "1/UXQV3PoEABACi79kAOw7FAAQBv6W1BrCgyQQEAOuqhQBJXLEEBAA2iXkF9ddxAAQDQmrhAKb/qQAEAQXRuQV1ZEEEBAIQ8b0Ea"
+        + "+RRBAQDlBVRBL3PGQAEAR/9mQbzeREEBAN1NTkHKPGFBAQApLaZAqPwJQQEASbFrQW0aBkE=";
+
+    [Fact]
     public void FromBytes_CorruptTreeReference_ThrowsInsteadOfLoadingGarbage()
     {
         var forest = new RandomCutForest(Small with { NumberOfTrees = 1 });
@@ -293,8 +339,8 @@ public sealed class RandomCutForestTests
 
     /// <summary>
     /// Byte offsets in the state of a one-tree, one-dimension forest without shingling: header 5, options 36,
-    /// counters 28, shingle 4, then the tree's random state 8, the sample (size, then weight and leaf per entry) and
-    /// the structure (root, free lists, live nodes, live leaves).
+    /// counters 20, shingle 4, then the tree's random state 8, the sample (size, then weight and leaf per entry, then
+    /// the next admission) and the structure (root, free lists, live nodes, live leaves).
     /// </summary>
     private static (byte[] Bytes, int Shingle, int Sample, int SampleSize, int FirstNode) OneTreeState()
     {
@@ -304,10 +350,10 @@ public sealed class RandomCutForestTests
             forest.Update(point);
         }
         var bytes = forest.ToBytes();
-        const int shingle = 5 + 36 + 28;
+        const int shingle = 5 + 36 + 20;
         var sampleSize = BitConverter.ToInt32(bytes, shingle + 4 + 8);
         var sample = shingle + 4 + 8 + 4;
-        var tree = sample + (10 * sampleSize);
+        var tree = sample + (10 * sampleSize) + 8;
         var freeNodes = BitConverter.ToInt32(bytes, tree + 2);
         var freeLeavesAt = tree + 2 + 4 + (2 * freeNodes);
         var freeLeaves = BitConverter.ToInt32(bytes, freeLeavesAt);
@@ -386,5 +432,5 @@ public sealed class RandomCutForestTests
         Assert.Equal(Fingerprint, Convert.ToHexString(SHA256.HashData(bytes))[..16]);
     }
 
-    private const string Fingerprint = "B05D96F8EC365EAC";
+    private const string Fingerprint = "68A32C7457B8C3BB";
 }

@@ -19,7 +19,10 @@ internal ref struct StateReader(ReadOnlySpan<byte> bytes, string stateName)
         new($"Corrupt saved state: {problem}.", "bytes");
 
     /// <summary>Checks the 4-byte magic and the version byte that open every state.</summary>
-    public void ReadHeader(ReadOnlySpan<byte> magic, byte supportedVersion)
+    public void ReadHeader(ReadOnlySpan<byte> magic, byte supportedVersion) => ReadHeader(magic, supportedVersion, supportedVersion);
+
+    /// <summary>Checks the magic and returns the format version, which must lie in [oldest, newest].</summary>
+    public byte ReadHeader(ReadOnlySpan<byte> magic, byte oldest, byte newest)
     {
         if (_bytes.Length < magic.Length + 1 || !_bytes[..magic.Length].SequenceEqual(magic))
         {
@@ -27,11 +30,13 @@ internal ref struct StateReader(ReadOnlySpan<byte> bytes, string stateName)
         }
         _position = magic.Length;
         var version = _bytes[_position++];
-        if (version != supportedVersion)
+        if (version < oldest || version > newest)
         {
+            var readable = oldest == newest ? $"version {newest}" : $"versions {oldest}–{newest}";
             throw new ArgumentException(
-                $"Saved {_stateName} has format version {version}; this build reads version {supportedVersion}.", "bytes");
+                $"Saved {_stateName} has format version {version}; this build reads {readable}.", "bytes");
         }
+        return version;
     }
 
     public byte ReadByte() => Take(1)[0];
