@@ -76,10 +76,14 @@ internal sealed class CompactSampler
             {
                 return false;
             }
-            // Admitted: -ln u conditioned below x, by inversion: E = -ln(1 - v·(1 - e^-x)), v uniform.
-            var x = Math.Exp(_weight[0] + _timeDecay * sequence);
-            var exponential = -LogOnePlus(random.NextOpenDouble() * ExpMinusOne(-x));
-            _pendingWeight = -(double)sequence * _timeDecay + Math.Log(exponential);
+            // Admitted: -ln u conditioned below x, by inversion: E = -ln(1 - v·(1 - e^-x)), v uniform; for tiny x
+            // that is v·x to within a factor 1 + x, taken in logarithms so that an underflowing x stays exact.
+            var v = random.NextOpenDouble();
+            var logX = _weight[0] + _timeDecay * sequence;
+            var logExponential = logX < -23
+                ? Math.Log(v) + logX
+                : Math.Log(-LogOnePlus(v * ExpMinusOne(-Math.Exp(logX))));
+            _pendingWeight = -(double)sequence * _timeDecay + logExponential;
             EvictedLeaf = _leaf[0];
             EvictMax();
             return true;
@@ -104,31 +108,52 @@ internal sealed class CompactSampler
     /// <summary>
     /// Draws <see cref="NextAdmission"/> for a full sample from sequence <paramref name="first"/> on: the least n ≥ 1
     /// with x_first·(e^(lambda·n) − 1)/(e^lambda − 1) ≥ E, E ~ Exp(1), so that n = ⌈ln(1 + E·(e^lambda − 1)/x_first)/lambda⌉
-    /// (⌈E/x_first⌉ without decay).
+    /// (⌈E/x_first⌉ without decay). Each step's admission probability grows with the decay, so the draw is exact
+    /// for any lambda, subnormal included.
     /// </summary>
     private void DrawNextAdmission(long first, ref SplitMix64 random)
     {
-        var hazard = Math.Exp(_weight[0] + _timeDecay * first);
-        var exponential = -Math.Log(random.NextOpenDouble());
-        var steps = _timeDecay > 0
-            ? LogOnePlus(exponential * _decayPerStep / hazard) / _timeDecay
-            : exponential / hazard;
-        // Beyond 2^62 points away (or an underflowed hazard) the sample is, in practice, closed.
+        // In logarithms: x_first or e^lambda − 1 may be far below the smallest double while their ratio is not.
+        var logMean = Math.Log(-Math.Log(random.NextOpenDouble())) - (_weight[0] + _timeDecay * first); // ln(E/x_first)
+        double steps;
+        if (_timeDecay == 0)
+        {
+            steps = Math.Exp(logMean);
+        }
+        else
+        {
+            var logRatio = logMean + Math.Log(_decayPerStep); // ln y, y = E·(e^lambda − 1)/x_first
+            steps = logRatio > 700 ? logRatio / _timeDecay // ln(1 + y) = ln y to double precision
+                : logRatio < -23 ? Math.Exp(logMean) * (_decayPerStep / _timeDecay) // ln(1 + y) = y·(1 − y/2 …)
+                : LogOnePlus(Math.Exp(logRatio)) / _timeDecay;
+        }
+        // Beyond 2^62 points away the sample is, in practice, closed.
         _nextAdmission = steps < (double)(1L << 62) ? first + Math.Max(1L, (long)Math.Ceiling(steps)) - 1 : long.MaxValue;
     }
 
     /// <summary>
     /// e^x − 1 without the cancellation of <c>Math.Exp(x) - 1</c> for small x (.NET's <c>double.ExpM1</c> is that
-    /// subtraction, 8e-8 off at 1e-10): the series below 1e-5, where the first term left out is under 5e-17 relative.
+    /// subtraction, 8e-8 off at 1e-10): Kahan's (u − 1)·x/ln u, u = e^x, whose rounding errors cancel.
     /// </summary>
-    private static double ExpMinusOne(double x) =>
-        Math.Abs(x) < 1e-5 ? x + x * x / 2 + x * x * x / 6 : Math.Exp(x) - 1;
+    private static double ExpMinusOne(double x)
+    {
+        var u = Math.Exp(x);
+        if (u == 1 || double.IsPositiveInfinity(u))
+        {
+            return u == 1 ? x : u;
+        }
+        var uMinusOne = u - 1;
+        return uMinusOne == -1 ? -1 : uMinusOne * x / Math.Log(u);
+    }
 
-    /// <summary>ln(1 + y) accurate for small y (Goldberg 1991, theorem 4); .NET's <c>double.LogP1</c> is Log(1 + y), with the same loss.</summary>
+    /// <summary>
+    /// ln(1 + y) accurate for small y (Goldberg 1991, theorem 4); .NET's <c>double.LogP1</c> is Log(1 + y), with the
+    /// same loss. y/(u − 1) first, so that a y near the largest double does not overflow.
+    /// </summary>
     private static double LogOnePlus(double y)
     {
         var u = 1 + y;
-        return u == 1 ? y : Math.Log(u) * y / (u - 1);
+        return u == 1 ? y : Math.Log(u) * (y / (u - 1));
     }
 
     /// <summary>Completes an accepted point with the tree leaf that now holds it.</summary>

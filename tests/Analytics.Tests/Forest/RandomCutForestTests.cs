@@ -396,6 +396,19 @@ public sealed class RandomCutForestTests
     }
 
     [Fact]
+    public void FromBytes_NextAdmissionNegativeOrAlreadyPassed_Throws()
+    {
+        // A full sampler due at a point the forest has passed would never admit again; a negative one is garbage.
+        var (bytes, _, sample, size, _) = OneTreeState();
+        var passed = (byte[])bytes.Clone();
+        BitConverter.TryWriteBytes(passed.AsSpan(sample + (10 * size)), 5L);
+        Assert.Contains("already passed", RestoreError(passed));
+        var negative = (byte[])bytes.Clone();
+        BitConverter.TryWriteBytes(negative.AsSpan(sample + (10 * size)), -7L);
+        Assert.Contains("is negative", RestoreError(negative));
+    }
+
+    [Fact]
     public void FromBytes_ReferenceToTheGapBetweenNodesAndLeaves_Throws()
     {
         // capacity − 1 is neither an internal node (0..capacity − 2) nor a leaf (capacity..): it used to pass the
@@ -432,5 +445,5 @@ public sealed class RandomCutForestTests
         Assert.Equal(Fingerprint, Convert.ToHexString(SHA256.HashData(bytes))[..16]);
     }
 
-    private const string Fingerprint = "68A32C7457B8C3BB";
+    private const string Fingerprint = "D1670313BF62FF2A";
 }
