@@ -25,6 +25,7 @@ public sealed partial class RandomCutForest
     private readonly float[] _shingle;
     private readonly float[] _query;
     private readonly int[] _path;
+    private readonly RepeatedQueryScores _repeats;
     private int _shingleFill;
     private long _inserted;
 
@@ -55,7 +56,11 @@ public sealed partial class RandomCutForest
         _shingle = new float[_treeDims];
         _query = new float[_treeDims];
         _path = new int[options.SampleSize];
+        _repeats = new RepeatedQueryScores(_treeDims, options.NumberOfTrees);
     }
+
+    /// <summary>Chunk scores reused for repeated queries (see <see cref="RepeatedQueryScores"/>), for tests.</summary>
+    internal long ReusedChunkScores => _repeats.Reused;
 
     /// <summary>The options the forest was built with.</summary>
     public RandomCutForestOptions Options { get; }
@@ -135,7 +140,7 @@ public sealed partial class RandomCutForest
         {
             return 0;
         }
-        var sum = RandomCutTree.ScoreSum(_trees, _query);
+        var sum = _repeats.Sum(_trees, _query);
         return sum / _trees.Length;
     }
 
@@ -189,6 +194,7 @@ public sealed partial class RandomCutForest
                 tree.Delete(sampler.EvictedLeaf);
             }
             sampler.Add(tree.Insert(query, ref _random[t]));
+            _repeats.TreeChanged(t);
         }
     }
 

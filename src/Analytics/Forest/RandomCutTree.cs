@@ -653,20 +653,6 @@ internal sealed partial class RandomCutTree
         chunk < treeCount / 4 ? (4 * chunk, 4) : (treeCount / 4 * 4 + (chunk - treeCount / 4), 1);
 
     /// <summary>
-    /// Sum of <see cref="Score"/> over <paramref name="trees"/> (sharing one node store), chunk by chunk in order.
-    /// </summary>
-    public static double ScoreSum(RandomCutTree[] trees, ReadOnlySpan<float> point)
-    {
-        double total = 0;
-        var chunks = ChunkCount(trees.Length);
-        for (var c = 0; c < chunks; c++)
-        {
-            total += ScoreChunk(trees, c, point);
-        }
-        return total;
-    }
-
-    /// <summary>
     /// Sum of the scores of one chunk's trees. Each descent is a chain of dependent loads (node → cut → child);
     /// descending four trees in lock step gives the processor four independent chains to overlap. Same
     /// arithmetic per tree as <see cref="Score"/>.

@@ -113,6 +113,43 @@ public sealed class RandomCutForestTests
     }
 
     [Fact]
+    public void ScoreAndUpdate_RepeatedStarRatings_ReusesChunkScoresWithTheSameBits()
+    {
+        // Five values and an occasional other one: most chunk sums come from memory, and each score must have the
+        // bits of a forest restored from the same state, which remembers nothing.
+        var forest = new RandomCutForest(Small);
+        var random = new Random(5);
+        for (var i = 0; i < 1_500; i++)
+        {
+            double[] point = [i % 97 == 0 ? 2.5 + random.NextDouble() : random.Next(1, 6)];
+            var fresh = RandomCutForest.FromBytes(forest.ToBytes()).Score(point);
+            Assert.Equal(fresh, forest.ScoreAndUpdate(point));
+        }
+        // 9 chunks (7 of four trees, 2 single) × ~1,430 warm scores; early on, 64-point samples still take a good
+        // share of the points (64/t), so a chunk of four often changes: about a third are reused here.
+        Assert.True(forest.ReusedChunkScores > 3_000, $"only {forest.ReusedChunkScores} chunk scores were reused");
+    }
+
+    [Fact]
+    public void Score_AfterBatchesChangedTrees_RecomputesTheirChunks()
+    {
+        // The batch API updates trees on several threads without the per-record memory; a remembered query must not
+        // keep chunk sums from before. Fast decay so that each batch changes many trees.
+        var forest = new RandomCutForest(Small with { TimeDecay = 0.01 });
+        var random = new Random(6);
+        var scores = new double[50];
+        for (var round = 0; round < 30; round++)
+        {
+            var batch = Enumerable.Range(0, 50).Select(_ => (double)random.Next(1, 6)).ToArray();
+            forest.ScoreAndUpdate(batch, scores, maxDegreeOfParallelism: 2);
+            foreach (var value in new[] { 3.0, 4.0 })
+            {
+                Assert.Equal(RandomCutForest.FromBytes(forest.ToBytes()).Score([value]), forest.Score([value]));
+            }
+        }
+    }
+
+    [Fact]
     public void Score_ConstantStream_IsHalfTheSeenScoreAndBelowAnyOutlier()
     {
         // All sampled points are one duplicate leaf of mass m at the root: damp(m, m)·1/log2(m + 1)·log2(m + 1) = 0.5.

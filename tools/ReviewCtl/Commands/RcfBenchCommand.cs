@@ -9,7 +9,7 @@ namespace ReviewOrleans.ReviewCtl.Commands;
 /// <summary>
 /// <c>reviewctl bench rcf</c>: scored-and-updated points per second of <see cref="RandomCutForest"/> on the sine
 /// series of the fidelity anchors (amplitude 5, noise σ 0.5, +25 spikes), in process for d=1 and d=4 one record
-/// at a time and through the batch API (one thread, then all), and as a whole <c>reviewctl rcf</c> process
+/// at a time and through the batch API (one thread, then all), per record on a star-rating stream, and as a whole <c>reviewctl rcf</c> process
 /// (start-up, CSV parsing and output included) on a CSV file.
 /// </summary>
 internal static class RcfBenchCommand
@@ -53,6 +53,16 @@ internal static class RcfBenchCommand
                 results.Add(($"batch d={dims}, {threads} thread{(threads == 1 ? "" : "s")}", points / wall,
                     threads == 1 ? points / cpu : double.NaN));
             }
+        }
+
+        // A star-rating stream (KDA's RANDOM_CUT_FOREST over star_rating): five values, so most trees' scores of a
+        // repeated value are reused until a tree changes.
+        {
+            var stars = StarRatings(points, seed: 42);
+            var options = new RandomCutForestOptions { Dimensions = 1, NumberOfTrees = trees, SampleSize = sampleSize };
+            RunForest(options, stars, 1, Math.Min(points, 20_000), score: true);
+            var (wall, cpu) = BestOf(repeats, () => RunForest(options, stars, 1, points, score: true));
+            results.Add(("per record, star ratings", points / wall, points / cpu));
         }
 
         string? command = null;
@@ -101,7 +111,7 @@ internal static class RcfBenchCommand
         foreach (var (name, perSecond, perCpu) in results)
         {
             var cpuText = double.IsNaN(perCpu) ? "" : string.Create(CultureInfo.InvariantCulture, $"   ({perCpu,10:N0} points per CPU-second)");
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-22} {perSecond,10:N0} points/s{cpuText}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name,-26} {perSecond,10:N0} points/s{cpuText}"));
         }
         if (command is not null)
         {
@@ -154,6 +164,20 @@ internal static class RcfBenchCommand
             }
         }
         GC.KeepAlive(sink);
+    }
+
+    /// <summary>Star ratings 1–5 drawn with the skew of product reviews (5 stars most common).</summary>
+    private static double[] StarRatings(int points, int seed)
+    {
+        var random = new Random(seed);
+        double[] cumulative = [0.08, 0.14, 0.26, 0.45, 1.0];
+        var data = new double[points];
+        for (var i = 0; i < points; i++)
+        {
+            var u = random.NextDouble();
+            data[i] = 1 + Array.FindIndex(cumulative, c => u < c);
+        }
+        return data;
     }
 
     /// <summary>
