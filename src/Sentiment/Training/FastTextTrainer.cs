@@ -8,7 +8,7 @@ internal sealed record FastTextTrainingOptions
 {
     public int Buckets { get; init; } = 1 << 18;
     public int Dim { get; init; } = 4;
-    public int MaxWords { get; init; } = 256;
+    public int MaxWords { get; init; } = 512;
     public int NegationScope { get; init; } = 3;
     public int Epochs { get; init; } = 10;
     public float LearningRate { get; init; } = 0.25f;
