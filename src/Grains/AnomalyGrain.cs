@@ -45,14 +45,9 @@ public sealed partial class AnomalyGrain(
     {
         _featureNames = AnomalyFeatures.NamesOf(_options.AnomalyProfile);
         var saved = state.State;
-        if (saved.Forest is not null && saved.Grader is not null && saved.Profile == _options.AnomalyProfile)
+        if (!(saved.Forest is not null && saved.Grader is not null && saved.Profile == _options.AnomalyProfile && TryRestore(saved)))
         {
-            _forest = RandomCutForest.FromBytes(saved.Forest);
-            _grader = AnomalyGrader.FromBytes(saved.Grader);
-        }
-        else
-        {
-            if (saved.Forest is not null)
+            if (saved.Forest is not null && saved.Profile != _options.AnomalyProfile)
             {
                 LogProfileChanged(this.GetPrimaryKeyLong(), saved.Profile, _options.AnomalyProfile);
             }
@@ -175,6 +170,29 @@ public sealed partial class AnomalyGrain(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Anomaly shard {Shard}: {Count} alerts were stored but could not be published on the alerts stream")]
     private partial void LogAlertsNotPublished(Exception ex, long shard, int count);
+
+    /// <summary>
+    /// Loads the saved model. One this build cannot read (a newer build's format after a rollback, or damaged bytes)
+    /// would fail every activation and so stop the anomaly stage for the shard's partitions; it is logged as an error
+    /// and the shard starts a new model instead, as after a profile change.
+    /// </summary>
+    private bool TryRestore(AnomalyState saved)
+    {
+        try
+        {
+            _forest = RandomCutForest.FromBytes(saved.Forest);
+            _grader = AnomalyGrader.FromBytes(saved.Grader);
+            return true;
+        }
+        catch (ArgumentException ex)
+        {
+            LogUnreadableModel(this.GetPrimaryKeyLong(), ex.Message);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Anomaly shard {Shard}: the saved model cannot be read ({Reason}); starting a new model")]
+    private partial void LogUnreadableModel(long shard, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly shard {Shard}: saved model was for profile '{Saved}', configured '{Configured}'; starting a new model")]
     private partial void LogProfileChanged(long shard, string saved, string configured);

@@ -1,5 +1,9 @@
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Orleans.Runtime;
+using Orleans.Storage;
+using Orleans.TestingHost;
+using ReviewOrleans.Grains;
 using ReviewOrleans.Contracts.Api;
 using ReviewOrleans.Contracts.Grains;
 
@@ -234,6 +238,31 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
         var report = await counts.GetReport(0);
         Assert.Equal(5 * 5, report.PerSource[source]); // first, newer, newEpoch, two unsequenced
         Assert.Equal(9, (await forest.GetStatus(0)).PointsSeen);
+    }
+
+    [Fact]
+    public async Task AnomalyGrain_SavedForestUnreadable_StartsANewModelAndKeepsLearning()
+    {
+        // A forest saved in a format this build does not read (a newer build's, after a rollback) used to fail every
+        // activation of the shard, so its partitions' observations piled up until dropped.
+        const long Shard = 1_001; // no partition feeds this shard
+        var newer = new Analytics.Forest.RandomCutForest(new Analytics.Forest.RandomCutForestOptions { Dimensions = 5 }).ToBytes();
+        newer[4] = 99;
+        var silo = _platform.Cluster.Primary as InProcessSiloHandle ?? throw new InvalidOperationException("the test cluster runs its silos in process");
+        var storage = silo.SiloHost.Services.GetRequiredKeyedService<IGrainStorage>(StorageNames.Default);
+        var grainId = GrainId.Create(GrainType.Create("anomaly"), GrainIdKeyExtensions.CreateIntegerKey(Shard));
+        await storage.WriteStateAsync("anomaly-model", grainId, new GrainState<AnomalyState>(new AnomalyState
+        {
+            Profile = AnomalyFeatures.DefaultProfile,
+            Forest = newer,
+            Grader = new Analytics.Forest.AnomalyGrader().ToBytes(),
+        }));
+
+        var forest = _platform.Grains.GetGrain<IAnomalyGrain>(Shard);
+        var category = TestReviews.NewCategory("unreadable");
+        await forest.Observe(new DeliveryToken(3_000, 1, 1),
+            [.. Enumerable.Range(0, 4).Select(i => new AnomalyObservation { ReviewId = $"{category}-{i}", Category = category, Features = [4, 3, 0, 0, 0.1] })]);
+        Assert.Equal(4, (await forest.GetStatus(0)).PointsSeen);
     }
 
     [Fact]
