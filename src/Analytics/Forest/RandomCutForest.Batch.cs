@@ -1,4 +1,6 @@
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace ReviewOrleans.Analytics.Forest;
 
@@ -71,7 +73,7 @@ public sealed partial class RandomCutForest
         // Per chunk of trees: the whole batch, score before update, as the one-record path does per record.
         var chunks = RandomCutTree.ChunkCount(_trees.Length);
         var chunkSums = new double[count * chunks];
-        var work = new ChunkWork(this, queries, warm, sequence, chunkSums, count, chunks);
+        var work = new ChunkWork(this, queries, warm, sequence, PreviousOccurrences(queries, count, _treeDims), chunkSums, count, chunks);
         if (maxDegreeOfParallelism == 1 || chunks == 1)
         {
             for (var c = 0; c < chunks; c++)
@@ -95,7 +97,28 @@ public sealed partial class RandomCutForest
         }
     }
 
-    private sealed class ChunkWork(RandomCutForest forest, float[] queries, bool[] warm, long[] sequence,
+    /// <summary>
+    /// For each record, the latest earlier record of the batch with the same query bits, or −1. A 256-slot table by
+    /// hash rather than a dictionary: a few distinct values (star ratings) all fit, and a continuous stream, which
+    /// never repeats, pays one hash and one comparison per record.
+    /// </summary>
+    private static int[] PreviousOccurrences(float[] queries, int count, int treeDims)
+    {
+        const int Slots = 256;
+        var previous = new int[count];
+        Span<int> latest = stackalloc int[Slots];
+        latest.Fill(-1);
+        for (var i = 0; i < count; i++)
+        {
+            var query = MemoryMarshal.AsBytes(queries.AsSpan(i * treeDims, treeDims));
+            ref var slot = ref latest[(int)(XxHash3.HashToUInt64(query) % Slots)];
+            previous[i] = slot >= 0 && query.SequenceEqual(MemoryMarshal.AsBytes(queries.AsSpan(slot * treeDims, treeDims))) ? slot : -1;
+            slot = i;
+        }
+        return previous;
+    }
+
+    private sealed class ChunkWork(RandomCutForest forest, float[] queries, bool[] warm, long[] sequence, int[] previous,
         double[] chunkSums, int count, int chunks)
     {
         [MethodImpl(MethodImplOptions.AggressiveOptimization)] // hot: skip tier-0 and its call counting
@@ -103,18 +126,27 @@ public sealed partial class RandomCutForest
         {
             var treeDims = forest._treeDims;
             var (first, trees) = RandomCutTree.Chunk(forest._trees.Length, chunk);
+            // The batch's counterpart of RepeatedQueryScores: a record equal to an earlier one takes that record's
+            // sum while none of this chunk's trees has changed since it was scored.
+            var lastChange = -1;
             for (var i = 0; i < count; i++)
             {
                 ReadOnlySpan<float> query = queries.AsSpan(i * treeDims, treeDims);
                 if (warm[i])
                 {
-                    chunkSums[i * chunks + chunk] = RandomCutTree.ScoreChunk(forest._trees, chunk, query);
+                    var earlier = previous[i];
+                    chunkSums[i * chunks + chunk] = earlier > lastChange && warm[earlier]
+                        ? chunkSums[earlier * chunks + chunk]
+                        : RandomCutTree.ScoreChunk(forest._trees, chunk, query);
                 }
                 if (sequence[i] >= 0)
                 {
                     for (var t = first; t < first + trees; t++)
                     {
-                        forest.InsertInto(t, query, sequence[i]);
+                        if (forest.InsertInto(t, query, sequence[i]))
+                        {
+                            lastChange = i;
+                        }
                     }
                 }
             }

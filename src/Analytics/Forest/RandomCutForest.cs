@@ -183,7 +183,8 @@ public sealed partial class RandomCutForest
 
     /// <summary>Offers a shingled point to tree <paramref name="t"/>'s sampler and updates the tree if it is taken.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void InsertInto(int t, ReadOnlySpan<float> query, long sequence)
+    /// <returns>Whether the tree changed.</returns>
+    private bool InsertInto(int t, ReadOnlySpan<float> query, long sequence)
     {
         var sampler = _samplers[t];
         if (sequence >= sampler.NextAdmission && sampler.Accept(sequence, ref _random[t]))
@@ -195,7 +196,9 @@ public sealed partial class RandomCutForest
             }
             sampler.Add(tree.Insert(query, ref _random[t]));
             _repeats.TreeChanged(t);
+            return true;
         }
+        return false;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -33,11 +33,13 @@ public sealed class RandomCutForestBatchTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void ScoreAndUpdate_Batches_BitIdenticalOnDiscreteValues(int dims)
+    [InlineData(1, 1)]
+    [InlineData(1, 2)]
+    [InlineData(2, 1)]
+    public void ScoreAndUpdate_Batches_BitIdenticalOnDiscreteValues(int dims, int threads)
     {
-        // Star ratings repeat, so most records equal a sampled point (the seen-score path) and leaves carry mass.
+        // Star ratings repeat, so most records equal a sampled point (the seen-score path) and leaves carry mass; each
+        // chunk's thread reuses its sums of repeated values until one of its trees changes.
         var options = new RandomCutForestOptions { Dimensions = dims, NumberOfTrees = 9, SampleSize = 64 };
         var random = new Random(7);
         var data = Enumerable.Range(0, 3_000).Select(_ => Enumerable.Range(0, dims).Select(_ => (double)random.Next(1, 6)).ToArray()).ToArray();
@@ -48,7 +50,7 @@ public sealed class RandomCutForestBatchTests
         var actual = new double[data.Length];
         for (var start = 0; start < data.Length; start += 1_000)
         {
-            batched.ScoreAndUpdate(data.Skip(start).Take(1_000).SelectMany(p => p).ToArray(), actual.AsSpan(start, 1_000));
+            batched.ScoreAndUpdate(data.Skip(start).Take(1_000).SelectMany(p => p).ToArray(), actual.AsSpan(start, 1_000), threads);
         }
         Assert.Equal(expected, actual);
         Assert.Equal(single.ToBytes(), batched.ToBytes());
