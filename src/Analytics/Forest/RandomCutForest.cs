@@ -21,7 +21,6 @@ public sealed partial class RandomCutForest
     private readonly int _treeDims;
     private readonly int _shingleSize;
     private readonly int _outputAfter;
-    private readonly double _timeDecay;
     private readonly float[] _shingle;
     private readonly float[] _query;
     private readonly int[] _path;
@@ -40,7 +39,6 @@ public sealed partial class RandomCutForest
         _shingleSize = options.ShingleSize;
         _treeDims = options.TreeDimensions;
         _outputAfter = options.EffectiveOutputAfter;
-        _timeDecay = options.TimeDecay;
         _trees = new RandomCutTree[options.NumberOfTrees];
         _samplers = new CompactSampler[options.NumberOfTrees];
         _random = new SplitMix64[options.NumberOfTrees];
