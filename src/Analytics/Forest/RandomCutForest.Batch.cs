@@ -1,6 +1,4 @@
-using System.IO.Hashing;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace ReviewOrleans.Analytics.Forest;
 
@@ -73,7 +71,7 @@ public sealed partial class RandomCutForest
         // Per chunk of trees: the whole batch, score before update, as the one-record path does per record.
         var chunks = RandomCutTree.ChunkCount(_trees.Length);
         var chunkSums = new double[count * chunks];
-        var work = new ChunkWork(this, queries, warm, sequence, PreviousOccurrences(queries, count, _treeDims), chunkSums, count, chunks);
+        var work = new ChunkWork(this, queries, warm, sequence, RepeatedQueryScores.PreviousOccurrences(queries, count, _treeDims), chunkSums, count, chunks);
         if (maxDegreeOfParallelism == 1 || chunks == 1)
         {
             for (var c = 0; c < chunks; c++)
@@ -95,27 +93,6 @@ public sealed partial class RandomCutForest
             }
             scores[i] = warm[i] ? sum / _trees.Length : 0;
         }
-    }
-
-    /// <summary>
-    /// For each record, the latest earlier record of the batch with the same query bits, or −1. A 256-slot table by
-    /// hash rather than a dictionary: a few distinct values (star ratings) all fit, and a continuous stream, which
-    /// never repeats, pays one hash and one comparison per record.
-    /// </summary>
-    private static int[] PreviousOccurrences(float[] queries, int count, int treeDims)
-    {
-        const int Slots = 256;
-        var previous = new int[count];
-        Span<int> latest = stackalloc int[Slots];
-        latest.Fill(-1);
-        for (var i = 0; i < count; i++)
-        {
-            var query = MemoryMarshal.AsBytes(queries.AsSpan(i * treeDims, treeDims));
-            ref var slot = ref latest[(int)(XxHash3.HashToUInt64(query) % Slots)];
-            previous[i] = slot >= 0 && query.SequenceEqual(MemoryMarshal.AsBytes(queries.AsSpan(slot * treeDims, treeDims))) ? slot : -1;
-            slot = i;
-        }
-        return previous;
     }
 
     private sealed class ChunkWork(RandomCutForest forest, float[] queries, bool[] warm, long[] sequence, int[] previous,

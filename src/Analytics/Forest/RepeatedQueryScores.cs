@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -82,6 +83,28 @@ internal sealed class RepeatedQueryScores
             total += sums[c];
         }
         return total;
+    }
+
+    /// <summary>
+    /// For the batch API, which runs each chunk over a whole batch: for each record, the latest earlier record of
+    /// the batch with the same query bits, or −1; a chunk takes that record's sum if none of its trees changed since.
+    /// A 256-slot table by hash rather than a dictionary: a few distinct values (star ratings) all fit, and a
+    /// continuous stream, which never repeats, pays one hash and one comparison per record.
+    /// </summary>
+    public static int[] PreviousOccurrences(float[] queries, int count, int treeDims)
+    {
+        const int Slots = 256;
+        var previous = new int[count];
+        Span<int> latest = stackalloc int[Slots];
+        latest.Fill(-1);
+        for (var i = 0; i < count; i++)
+        {
+            var query = MemoryMarshal.AsBytes(queries.AsSpan(i * treeDims, treeDims));
+            ref var slot = ref latest[(int)(XxHash3.HashToUInt64(query) % Slots)];
+            previous[i] = slot >= 0 && query.SequenceEqual(MemoryMarshal.AsBytes(queries.AsSpan(slot * treeDims, treeDims))) ? slot : -1;
+            slot = i;
+        }
+        return previous;
     }
 
     /// <summary>The entry holding exactly these bits (so −0 and +0 are different queries), or −1.</summary>
