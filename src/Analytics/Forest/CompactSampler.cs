@@ -239,7 +239,8 @@ internal sealed class CompactSampler
 
     /// <param name="withAdmission">Whether the state records <see cref="NextAdmission"/> (forest state version 2 on);
     /// without it the next admission is drawn when the next point is offered.</param>
-    internal void Read(ref StateReader reader, bool withAdmission)
+    /// <param name="nextSequence">The sequence index the forest offers next: an admission due before it was missed.</param>
+    internal void Read(ref StateReader reader, bool withAdmission, long nextSequence)
     {
         _size = reader.ReadInt32(0, Capacity, "sampler size");
         for (var i = 0; i < _size; i++)
@@ -258,6 +259,10 @@ internal sealed class CompactSampler
         if (_nextAdmission != Undrawn && (_size < Capacity || _nextAdmission < 0))
         {
             throw StateReader.Corrupt("sampler's next admission is set for a sample that is not full, or is negative");
+        }
+        if (_nextAdmission != Undrawn && _nextAdmission < nextSequence)
+        {
+            throw StateReader.Corrupt("a sampler was due to admit a point the forest has already passed");
         }
     }
 }

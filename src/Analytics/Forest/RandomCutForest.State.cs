@@ -91,11 +91,7 @@ public sealed partial class RandomCutForest
         for (var t = 0; t < forest._trees.Length; t++)
         {
             forest._random[t] = new SplitMix64(reader.ReadUInt64());
-            forest._samplers[t].Read(ref reader, withAdmission: version >= 2);
-            if (forest._samplers[t].NextAdmission != long.MinValue && forest._samplers[t].NextAdmission < forest._inserted)
-            {
-                throw StateReader.Corrupt($"tree {t}'s sampler was due to admit a point the forest has already passed");
-            }
+            forest._samplers[t].Read(ref reader, withAdmission: version >= 2, forest._inserted);
             forest._trees[t].Read(ref reader);
             if (forest._trees[t].Mass != forest._samplers[t].Size)
             {
