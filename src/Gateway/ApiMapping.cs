@@ -30,7 +30,7 @@ public static class ApiMapping
             TimeMs = alert.TimeMs,
             Score = alert.Score,
             Grade = alert.Grade,
-            Partition = alert.Partition,
+            AnomalyShard = alert.Shard,
             ReviewId = alert.ReviewId,
             Category = alert.Category,
         };

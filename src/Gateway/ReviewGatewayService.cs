@@ -1,3 +1,4 @@
+using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.Extensions.Options;
 using ReviewOrleans.Contracts.Api;
@@ -128,6 +129,26 @@ public sealed class ReviewGatewayService(
         response.Features.AddRange(statuses[0].Features);
         response.RecentAlerts.AddRange(statuses.SelectMany(s => s.RecentAlerts)
             .OrderByDescending(a => a.TimeMs).Take(recent).Select(ApiMapping.ToApi));
+        return response;
+    }
+
+    public override async Task<GetClusterResponse> GetCluster(GetClusterRequest request, ServerCallContext context)
+    {
+        var hosts = await cluster.GetGrain<IManagementGrain>(0).GetDetailedHosts(onlyActive: false);
+        var now = DateTime.UtcNow;
+        var response = new GetClusterResponse();
+        response.Silos.AddRange(hosts.OrderBy(h => h.SiloAddress.ToString(), StringComparer.Ordinal).Select(h => new ClusterSilo
+        {
+            Address = h.SiloAddress.ToString(),
+            Name = h.SiloName ?? "",
+            Status = h.Status.ToString(),
+            StartedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(h.StartTime, DateTimeKind.Utc)),
+            UptimeSeconds = h.Status == SiloStatus.Active ? Math.Max(0, (now - h.StartTime).TotalSeconds) : 0,
+        }));
+        var partitions = Task.WhenAll(Enumerable.Range(0, _options.Partitions).Select(p => cluster.GetGrain<IReviewPartitionGrain>(p).GetHost()));
+        var shards = Task.WhenAll(Enumerable.Range(0, _options.EffectiveAnomalyShards).Select(s => cluster.GetGrain<IAnomalyGrain>(s).GetHost()));
+        response.Placements.AddRange((await partitions).Select((silo, p) => new GrainPlacement { Kind = "partition", Key = p, Silo = silo }));
+        response.Placements.AddRange((await shards).Select((silo, s) => new GrainPlacement { Kind = "anomaly-shard", Key = s, Silo = silo }));
         return response;
     }
 

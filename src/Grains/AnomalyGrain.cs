@@ -120,6 +120,8 @@ public sealed partial class AnomalyGrain(
         }
     }
 
+    public Task<string> GetHost() => Task.FromResult(RuntimeIdentity);
+
     public Task<AnomalyStatus> GetStatus(int recentAlerts)
     {
         var alerts = state.State.Alerts;
@@ -149,7 +151,7 @@ public sealed partial class AnomalyGrain(
             TimeMs = observation.TimeMs,
             Score = score,
             Grade = grade,
-            Partition = (int)this.GetPrimaryKeyLong(),
+            Shard = (int)this.GetPrimaryKeyLong(),
             ReviewId = observation.ReviewId,
             Category = observation.Category,
             Attribution = features,

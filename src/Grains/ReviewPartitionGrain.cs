@@ -119,6 +119,8 @@ public sealed partial class ReviewPartitionGrain(
         LatencyBuckets = (long[])_stats.LatencyBuckets.Clone(),
     });
 
+    public Task<string> GetHost() => Task.FromResult(RuntimeIdentity);
+
     private async Task OnBatchAsync(ReviewBatch batch, StreamSequenceToken? token)
     {
         while (_flushInFlight is { } inFlight && _buffers.Observations.Count >= MaxBufferedReviews)

@@ -1,39 +1,58 @@
-using Microsoft.Extensions.Options;
 using System.Net;
 using Orleans.Dashboard;
 using ReviewOrleans.Gateway;
+using ReviewOrleans.Hosting;
 
 namespace ReviewOrleans.Silo;
 
 /// <summary>
-/// The silo process: localhost clustering, the review pipeline, the co-hosted gateway on its two ports, the
-/// dashboard at /dashboard and, with --demo, the generated stream. Program and the benchmark both build it here.
+/// The silo process: its profile (<see cref="ClusterProfile"/>), clustering, the review pipeline, the co-hosted
+/// gateway on its two ports (unless Gateway:Enabled=false), the dashboard at /dashboard and, with --demo, the
+/// generated stream. Program and the benchmark both build it here.
 /// </summary>
 public static class SiloApp
 {
     public static WebApplication Create(string[] args)
     {
         var demo = args.Contains("--demo");
-        var builder = WebApplication.CreateBuilder(args.Where(a => a != "--demo").ToArray());
+        var (profile, rest) = ClusterProfile.FromArgs(args.Where(a => a != "--demo").ToArray());
+        var builder = WebApplication.CreateBuilder(rest);
+        profile.ApplyTo(builder.Configuration);
         var config = builder.Configuration;
         var endpoints = SiloEndpoints.From(config);
+        // Before joining: a database this build cannot use, or settings the cluster does not share, stop the silo here.
+        ClusterDatabase.PrepareAsync(config, "silo").GetAwaiter().GetResult();
 
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(
-                siloPort: config.GetValue("Cluster:SiloPort", 11111),
-                gatewayPort: config.GetValue("Cluster:GatewayPort", 30000),
-                serviceId: config.GetValue("Cluster:ServiceId", "revieworleans")!,
-                clusterId: config.GetValue("Cluster:ClusterId", "revieworleans")!);
+            silo.UseReviewClustering(config);
             silo.AddReviewPipeline(config);
             if (endpoints.Dashboard)
             {
                 silo.AddDashboard();
             }
         });
-        builder.Services.AddReviewGateway(config);
+        if (endpoints.Gateway)
+        {
+            builder.Services.AddReviewGateway(config);
+        }
+        else if (demo)
+        {
+            throw new Microsoft.Extensions.Options.OptionsValidationException("Gateway:Enabled", typeof(bool),
+                ["--demo sends its reviews through the co-hosted gateway: it needs Gateway:Enabled=true"]);
+        }
         builder.Services.AddSingleton(endpoints);
-        builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(endpoints.Bind, endpoints.GrpcPort, endpoints.HttpPort));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            if (endpoints.Gateway)
+            {
+                k.ListenOnGatewayPorts(endpoints.Bind, endpoints.GrpcPort, endpoints.HttpPort);
+            }
+            else
+            {
+                k.Listen(endpoints.Bind, endpoints.HttpPort);
+            }
+        });
         if (demo)
         {
             builder.Services.AddOptions<DemoOptions>().Bind(config.GetSection("Demo"))
@@ -44,43 +63,51 @@ public static class SiloApp
         }
 
         var app = builder.Build();
-        app.MapReviewGateway();
+        if (endpoints.Gateway)
+        {
+            app.MapReviewGateway();
+        }
+        else
+        {
+            // Hosted services, the silo among them, have started before Kestrel answers.
+            app.MapGet("/healthz", () => "ok");
+        }
         if (endpoints.Dashboard)
         {
             app.MapOrleansDashboard(routePrefix: "/dashboard");
         }
-        app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(endpoints.Describe(config, demo)));
+        app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(endpoints.Describe(config, profile, demo)));
         return app;
     }
 }
 
 /// <summary>Where the silo listens, from configuration.</summary>
-public sealed record SiloEndpoints(IPAddress Bind, int GrpcPort, int HttpPort, bool Dashboard)
+public sealed record SiloEndpoints(IPAddress Bind, int GrpcPort, int HttpPort, bool Dashboard, bool Gateway)
 {
-    private static IPAddress BindAddress(string value) =>
-        value.Equals("localhost", StringComparison.OrdinalIgnoreCase) ? IPAddress.Loopback
-        : IPAddress.TryParse(value, out var address) ? address
-        : throw new OptionsValidationException("Gateway:BindAddress", typeof(string),
-            [$"Gateway:BindAddress '{value}' is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for every interface) or localhost"]);
-
     public static SiloEndpoints From(IConfiguration config) => new(
-        BindAddress(config.GetValue("Gateway:BindAddress", "127.0.0.1")!),
+        BindAddress.From(config),
         config.GetValue("Gateway:GrpcPort", 5181),
         config.GetValue("Gateway:HttpPort", 5182),
-        config.GetValue("Dashboard:Enabled", true));
+        config.GetValue("Dashboard:Enabled", true),
+        config.GetValue("Gateway:Enabled", true));
 
-    public string Describe(IConfiguration config, bool demo)
+    public string Describe(IConfiguration config, ClusterProfile profile, bool demo)
     {
         var host = Bind.Equals(IPAddress.Any) ? "localhost" : Bind.ToString();
         var storage = config.GetValue("Storage:Provider", "sqlite")!;
         var where = storage == "sqlite" ? Path.GetFullPath(config.GetValue("Storage:SqlitePath", "data/revieworleans.db")!) : "";
+        var silo = ClusterMembership.Kind(config) == "adonet"
+            ? $"{ClusterMembership.AdvertisedAddress(config)}:{ClusterMembership.SiloPort(config)}"
+            : $"127.0.0.1:{ClusterMembership.SiloPort(config)}";
         return $"""
 
-            ReviewOrleans silo is up{(demo ? " with the demo stream" : "")}.
-              gRPC gateway (h2c):  http://{host}:{GrpcPort}    e.g. reviewctl --gateway http://{host}:{GrpcPort} categories
+            ReviewOrleans silo is up{(demo ? " with the demo stream" : "")} (profile {profile.Name}).
+              gRPC gateway (h2c):  {(Gateway ? $"http://{host}:{GrpcPort}    e.g. reviewctl --gateway http://{host}:{GrpcPort} categories" : "disabled on this silo")}
               dashboard:           {(Dashboard ? $"http://{host}:{HttpPort}/dashboard" : "disabled")}
-              health:              http://{host}:{HttpPort}/healthz  (and grpc.health.v1 on the gRPC port)
+              health:              http://{host}:{HttpPort}/healthz{(Gateway ? "  (and grpc.health.v1 on the gRPC port)" : "")}
+              silo:                {silo}, membership {ClusterMembership.Kind(config)}, cluster {ClusterMembership.ClusterId(config)}, service {ClusterMembership.ServiceId(config)}
               state:               {storage} {where}
+              streams:             {ReviewStreamProvider.Kind(config)}, {ReviewStreamProvider.Queues(config)} queues
             Press Ctrl+C to stop.
             """;
     }

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Storage;
-using ReviewOrleans.Contracts.Grains;
+using ReviewOrleans.Database;
 using ReviewOrleans.Grains;
+using ReviewOrleans.Hosting;
 using ReviewOrleans.Sentiment;
 using ReviewOrleans.Silo.Storage;
 
@@ -29,63 +30,10 @@ public static class SiloHosting
         // activations, after the gateway had accepted the reviews.
         services.AddHostedService<SentimentModelLoader>();
 
-        silo.AddMemoryGrainStorage("PubSubStore");
-        AddStreams(silo, config);
-
+        silo.AddReviewStreams(config);
         AddGrainStorage(silo, config);
+        AddReminders(silo, config);
         return silo;
-    }
-
-    private static void AddStreams(ISiloBuilder silo, IConfiguration config)
-    {
-        var provider = config.GetValue("Streams:Provider", "memory")!.ToLowerInvariant();
-        switch (provider)
-        {
-            case "memory":
-                silo.AddMemoryStreams(StreamNames.Provider, streams =>
-                {
-                    streams.ConfigurePartitioning(config.GetValue(StreamNames.QueuesSetting, StreamNames.DefaultQueues));
-                    streams.ConfigurePullingAgent(o => o.Configure(a =>
-                        a.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(config.GetValue("Streams:PollMilliseconds", 10))));
-                    // Delivered batches stay in the queue cache for rewinds and redelivery. Orleans' defaults keep at
-                    // least the last 5 minutes; measured here the cache held about 185 bytes a review (467 against
-                    // 282 MiB of heap after 1,000,000 reviews with a 5 s cache), which is 1.4 GB at 25,000 reviews/s
-                    // over 5 minutes, carried by the collector too. 30 s bounds it. A partition grain lagging further
-                    // behind than that loses batches, which it reports as a dead letter
-                    // (ReviewPartitionGrain.OnStreamErrorAsync).
-                    var cacheMinSeconds = config.GetValue("Streams:CacheMinSeconds", 5);
-                    var cacheMaxAgeSeconds = config.GetValue("Streams:CacheMaxAgeSeconds", 30);
-                    if (cacheMinSeconds < 0 || cacheMaxAgeSeconds < 1 || cacheMaxAgeSeconds < cacheMinSeconds)
-                    {
-                        throw new OptionsValidationException("Streams:CacheMaxAgeSeconds", typeof(int),
-                            [$"Streams:CacheMinSeconds ({cacheMinSeconds}) must be at least 0 and Streams:CacheMaxAgeSeconds ({cacheMaxAgeSeconds}) at least 1 and not below it"]);
-                    }
-                    streams.ConfigureCacheEviction(o => o.Configure(e =>
-                    {
-                        e.DataMinTimeInCache = TimeSpan.FromSeconds(cacheMinSeconds);
-                        e.DataMaxAgeInCache = TimeSpan.FromSeconds(cacheMaxAgeSeconds);
-                    }));
-                });
-                break;
-            case "eventhubs":
-                // Durable, replayable streams: Azure Event Hubs for the records, an Azure Table for the checkpoints.
-                silo.AddEventHubStreams(StreamNames.Provider, (ISiloEventHubStreamConfigurator streams) =>
-                {
-                    streams.ConfigureEventHub(b => b.Configure(o => o.ConfigureEventHubConnection(
-                        Required(config, "Streams:EventHubs:ConnectionString", provider),
-                        Required(config, "Streams:EventHubs:EventHubName", provider),
-                        config.GetValue("Streams:EventHubs:ConsumerGroup", "$Default")!)));
-                    streams.UseAzureTableCheckpointer(b => b.Configure(o =>
-                    {
-                        o.TableServiceClient = new Azure.Data.Tables.TableServiceClient(Required(config, "Streams:EventHubs:CheckpointConnectionString", provider));
-                        o.PersistInterval = TimeSpan.FromSeconds(config.GetValue("Streams:EventHubs:CheckpointSeconds", 10));
-                    }));
-                });
-                break;
-            default:
-                throw new OptionsValidationException("Streams:Provider", typeof(string),
-                    [$"Streams:Provider '{provider}' is not one of: memory, eventhubs"]);
-        }
     }
 
     private static ISentimentScorer LoadScorer(IConfiguration config)
@@ -110,9 +58,15 @@ public static class SiloHosting
                 AddAdoNetStore(silo, SqliteGrainStorage.Invariant, dataSource: SqliteGrainStorage.CreateDataSource(path));
                 break;
             case "postgres":
-                var connectionString = Required(config, "Storage:ConnectionString", provider);
-                PostgresGrainStorage.EnsureCreated(connectionString);
-                AddAdoNetStore(silo, PostgresGrainStorage.Invariant, connectionString);
+                // The schema was applied or verified before the silo was built (ClusterDatabase.PrepareAsync).
+                var connectionString = ClusterProfile.PostgresConnectionString(config);
+                AddAdoNetStore(silo, PostgresSchema.Invariant, connectionString);
+                if (ClusterMembership.Kind(config) == "adonet")
+                {
+                    // Explicit stream subscriptions (a standalone gateway's watches) outlive the silo that held them.
+                    AddAdoNetStore(silo, PostgresSchema.Invariant, connectionString, name: PubSubStore);
+                    return;
+                }
                 break;
             case "adonet":
                 // Any store Orleans' ADO.NET provider supports (PostgreSQL, SQL Server, MySQL), with Orleans' own
@@ -126,11 +80,46 @@ public static class SiloHosting
                 throw new OptionsValidationException("Storage:Provider", typeof(string),
                     [$"Storage:Provider '{provider}' is not one of: sqlite, postgres, adonet, memory"]);
         }
+        // Outside a cluster the co-hosted gateway is the only subscriber, and it subscribes afresh at every start.
+        silo.AddMemoryGrainStorage(PubSubStore);
+    }
+
+    /// <summary>Orleans' storage name for the stream PubSub's subscriptions.</summary>
+    private const string PubSubStore = "PubSubStore";
+
+    /// <summary>
+    /// Durable reminders (<c>Reminders:Provider=adonet</c>, the cluster profile's default) wake a grain whose silo
+    /// died without traffic to re-activate it: a category grain with open windows, say. Without them the grains'
+    /// timers do that work while their silo lives.
+    /// </summary>
+    private static void AddReminders(ISiloBuilder silo, IConfiguration config)
+    {
+        var provider = config.GetValue("Reminders:Provider", "none")!.ToLowerInvariant();
+        switch (provider)
+        {
+            case "none":
+                break;
+            case "adonet":
+                var connectionString = ClusterProfile.PostgresConnectionString(config);
+                silo.UseAdoNetReminderService(o =>
+                {
+                    o.Invariant = PostgresSchema.Invariant;
+                    o.ConnectionString = connectionString;
+                });
+                break;
+            case "memory":
+                silo.UseInMemoryReminderService();
+                break;
+            default:
+                throw new OptionsValidationException("Reminders:Provider", typeof(string),
+                    [$"Reminders:Provider '{provider}' is not one of: none, adonet, memory"]);
+        }
     }
 
     /// <summary>Orleans' ADO.NET grain storage with the given driver, reached by connection string or data source.</summary>
-    private static void AddAdoNetStore(ISiloBuilder silo, string invariant, string? connectionString = null, System.Data.Common.DbDataSource? dataSource = null) =>
-        silo.AddAdoNetGrainStorage(StorageNames.Default, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
+    private static void AddAdoNetStore(ISiloBuilder silo, string invariant, string? connectionString = null,
+        System.Data.Common.DbDataSource? dataSource = null, string name = StorageNames.Default) =>
+        silo.AddAdoNetGrainStorage(name, (OptionsBuilder<AdoNetGrainStorageOptions> options) =>
             options.Configure<IServiceProvider>((o, sp) =>
             {
                 o.Invariant = invariant;

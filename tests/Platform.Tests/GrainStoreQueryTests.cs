@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Npgsql;
+using ReviewOrleans.Database;
 using ReviewOrleans.Silo.Storage;
 
 namespace ReviewOrleans.Platform.Tests;
@@ -32,10 +33,10 @@ public sealed class GrainStoreQueryTests
     }
 
     [PostgresFact]
-    public void WriteToStorageKey_OnPostgreSql_OptimisticConcurrency()
+    public async Task WriteToStorageKey_OnPostgreSql_OptimisticConcurrency()
     {
-        PostgresGrainStorage.EnsureCreated(PostgresFactAttribute.ConnectionString!);
-        PostgresGrainStorage.EnsureCreated(PostgresFactAttribute.ConnectionString!); // a second silo's start
+        await PostgresSchema.ApplyAsync(PostgresFactAttribute.ConnectionString!);
+        await PostgresSchema.ApplyAsync(PostgresFactAttribute.ConnectionString!); // a second silo's start
         using var connection = new NpgsqlConnection(PostgresFactAttribute.ConnectionString);
         connection.Open();
         CheckWrites(connection);

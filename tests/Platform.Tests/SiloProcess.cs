@@ -53,7 +53,72 @@ public sealed class SiloProcess : IAsyncDisposable
         StartAsync(BuildOutput.Find("src", "Gateway", "ReviewOrleans.Gateway.dll"), silo.OrleansGatewayPort,
             [$"--Cluster:GatewayPort={silo.OrleansGatewayPort}", $"--Cluster:ServiceId={serviceId}", .. extraArgs]);
 
-    private static async Task<SiloProcess> StartAsync(string dll, int orleansGatewayPort, string[] extraArgs)
+    /// <summary>
+    /// A silo of the cluster profile on <paramref name="postgres"/>: its own free silo, Orleans gateway and HTTP
+    /// ports (or the given silo port, to restart a silo where it was), no co-hosted gRPC gateway.
+    /// </summary>
+    public static async Task<SiloProcess> StartClusterSiloAsync(string postgres, string serviceId, int? siloPort = null, params string[] extraArgs)
+    {
+        var (port, gatewayPort) = (siloPort ?? FreePort(), FreePort());
+        var silo = await StartAsync(BuildOutput.Find("src", "Silo", "ReviewOrleans.Silo.dll"), gatewayPort,
+            ["--profile", "cluster", $"--Cluster:SiloPort={port}", $"--Cluster:GatewayPort={gatewayPort}", $"--Cluster:ServiceId={serviceId}",
+             "--Gateway:Enabled=false", .. extraArgs],
+            new Dictionary<string, string> { ["REVIEWORLEANS_POSTGRES"] = postgres });
+        silo.SiloPort = port;
+        return silo;
+    }
+
+    /// <summary>The standalone gateway in the cluster profile: it finds the silos through the membership table.</summary>
+    public static Task<SiloProcess> StartClusterGatewayAsync(string postgres, string serviceId, params string[] extraArgs) =>
+        StartAsync(BuildOutput.Find("src", "Gateway", "ReviewOrleans.Gateway.dll"), 0,
+            ["--profile", "cluster", $"--Cluster:ServiceId={serviceId}", .. extraArgs],
+            new Dictionary<string, string> { ["REVIEWORLEANS_POSTGRES"] = postgres });
+
+    /// <summary>Runs a process of the project that is expected to stop by itself; returns its exit code and output.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(string[] projectPathThenDll, string[] args, IReadOnlyDictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(BuildOutput.Find(projectPathThenDll));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(90));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    /// <summary>The silo-to-silo port (cluster silos), to restart a silo on the same address.</summary>
+    public int SiloPort { get; private set; }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>Ends the process at once, as kill -9 does: no shutdown, no deactivation, nothing flushed.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Asks the process to stop (SIGTERM, as an orchestrator does) and waits for it to exit.</summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+    }
+
+    private static async Task<SiloProcess> StartAsync(string dll, int orleansGatewayPort, string[] extraArgs, IReadOnlyDictionary<string, string>? environment = null)
     {
         var directory = Directory.CreateTempSubdirectory("revieworleans-process-").FullName;
         var (grpc, http) = (FreePort(), FreePort());
@@ -64,6 +129,10 @@ public sealed class SiloProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
         start.ArgumentList.Add(dll);
         foreach (var arg in extraArgs.Concat([$"--Gateway:GrpcPort={grpc}", $"--Gateway:HttpPort={http}"]))
         {
@@ -76,21 +145,31 @@ public sealed class SiloProcess : IAsyncDisposable
         silo._process.BeginErrorReadLine();
 
         using var http1 = new HttpClient();
-        await Eventually.Get(async () =>
+        try
         {
-            if (silo._process.HasExited)
+            await Eventually.Get(async () =>
             {
-                throw new InvalidOperationException($"{Path.GetFileName(dll)} exited with code {silo._process.ExitCode}:\n{silo.Output}");
-            }
-            try
-            {
-                return await http1.GetStringAsync(new Uri(silo.HttpAddress, "/healthz"));
-            }
-            catch (HttpRequestException)
-            {
-                return "";
-            }
-        }, body => body == "ok", $"/healthz of {Path.GetFileName(dll)}", TimeSpan.FromSeconds(90));
+                if (silo._process.HasExited)
+                {
+                    throw new InvalidOperationException($"{Path.GetFileName(dll)} exited with code {silo._process.ExitCode}:\n{silo.Output}");
+                }
+                try
+                {
+                    return await http1.GetStringAsync(new Uri(silo.HttpAddress, "/healthz"));
+                }
+                catch (HttpRequestException)
+                {
+                    return "";
+                }
+            }, body => body == "ok", $"/healthz of {Path.GetFileName(dll)}", TimeSpan.FromSeconds(90));
+        }
+        catch (TimeoutException ex)
+        {
+            // What the process printed is the only way to see why it never became healthy.
+            await silo.DisposeAsync();
+            var output = silo.Output;
+            throw new TimeoutException($"{ex.Message}\n--- its output (last 6,000 characters) ---\n{output[Math.Max(0, output.Length - 6000)..]}", ex);
+        }
         return silo;
     }
 

@@ -19,6 +19,8 @@ var commands = new SortedDictionary<string, (string Summary, Func<string[], Task
     ["model"] = ("train and evaluate the sentiment model (model train | model eval FILE... [--builtin])", ModelCommand.RunAsync),
     ["rcf"] = ("Random Cut Forest anomaly scores for CSV points on stdin", RcfCommand.RunAsync),
     ["hll"] = ("distinct count of the lines on stdin (exact to 10,000, then UltraLogLog)", HllCommand.RunAsync),
+    ["cluster"] = ("the silos (status, address, uptime) and the silo of each partition and anomaly shard", QueryCommands.Cluster),
+    ["db"] = ("the cluster's PostgreSQL schema: db init | status | forget-settings", DbCommand.RunAsync),
     ["bench"] = ("benchmarks that print figures (bench rcf | bench hll)", BenchCommand.RunAsync),
 };
 

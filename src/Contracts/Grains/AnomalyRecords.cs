@@ -25,8 +25,8 @@ public sealed class AnomalyAlertRecord
     [Id(0)] public long TimeMs { get; set; }
     [Id(1)] public double Score { get; set; }
     [Id(2)] public double Grade { get; set; }
-    /// <summary>The anomaly shard (forest) that raised it; the name predates shards and stays for stored alerts.</summary>
-    [Id(3)] public int Partition { get; set; }
+    /// <summary>The anomaly shard (forest) that raised it. Stored alerts read by field id, so the rename from Partition keeps them.</summary>
+    [Id(3)] public int Shard { get; set; }
     [Id(4)] public string ReviewId { get; set; } = "";
     [Id(5)] public string Category { get; set; } = "";
     [Id(6)] public List<FeatureAttributionRecord> Attribution { get; set; } = [];

@@ -10,6 +10,9 @@ public interface IReviewPartitionGrain : IGrainWithIntegerKey
     Task Flush();
 
     Task<PartitionStats> GetStats();
+
+    /// <summary>The silo this activation runs on, as Orleans writes a silo address (S{ip}:{port}:{generation}).</summary>
+    Task<string> GetHost();
 }
 
 /// <summary>One product category's timer-driven tumbling windows and their persisted history. Keyed by category.</summary>
@@ -34,13 +37,19 @@ public interface ICategoryDirectoryGrain : IGrainWithIntegerKey
     Task<bool> Contains(string category);
 }
 
-/// <summary>A Random Cut Forest detector over one partition's reviews. Keyed by partition number.</summary>
+/// <summary>
+/// A Random Cut Forest detector over the reviews of the partitions that feed it (partition p feeds shard
+/// p mod Pipeline:AnomalyShards). Keyed by shard number.
+/// </summary>
 public interface IAnomalyGrain : IGrainWithIntegerKey
 {
     /// <summary>Scores, grades and learns the observations in order; a delivery already applied is ignored.</summary>
     Task Observe(DeliveryToken token, List<AnomalyObservation> observations);
 
     Task<AnomalyStatus> GetStatus(int recentAlerts);
+
+    /// <summary>The silo this activation runs on (S{ip}:{port}:{generation}).</summary>
+    Task<string> GetHost();
 }
 
 /// <summary>Exact totals and distinct counts per window, merged from the partitions. Keyed by "global".</summary>

@@ -51,6 +51,34 @@ internal static class QueryCommands
         return 0;
     });
 
+    public static Task<int> Cluster(string[] args) => GatewayConnection.RunAsync(args, [], async (gateway, cl) =>
+    {
+        cl.RejectUnknownOptions();
+        var response = await gateway.Client.GetClusterAsync(new GetClusterRequest());
+        gateway.Print(response, () =>
+        {
+            var active = response.Silos.Where(s => s.Status == "Active").ToList();
+            Console.WriteLine($"silos: {active.Count} active of {response.Silos.Count} in the membership table");
+            Console.WriteLine($"  {"address",-32} {"status",-13} {"uptime",10}  {"partitions",10} {"shards",6}  name");
+            foreach (var silo in response.Silos)
+            {
+                var partitions = response.Placements.Count(p => p.Kind == "partition" && p.Silo == silo.Address);
+                var shards = response.Placements.Count(p => p.Kind == "anomaly-shard" && p.Silo == silo.Address);
+                var uptime = silo.Status == "Active" ? TimeSpan.FromSeconds(Math.Round(silo.UptimeSeconds)).ToString() : "-";
+                Console.WriteLine($"  {silo.Address,-32} {silo.Status,-13} {uptime,10}  {partitions,10} {shards,6}  {silo.Name}");
+            }
+            foreach (var kind in new[] { "partition", "anomaly-shard" })
+            {
+                Console.WriteLine($"{kind}s:");
+                foreach (var group in response.Placements.Where(p => p.Kind == kind).GroupBy(p => p.Silo).OrderBy(g => g.Key, StringComparer.Ordinal))
+                {
+                    Console.WriteLine($"  {group.Key,-32} {string.Join(' ', group.Select(p => p.Key.ToString(CultureInfo.InvariantCulture)))}");
+                }
+            }
+        });
+        return 0;
+    });
+
     public static Task<int> Anomaly(string[] args) => GatewayConnection.RunAsync(args, [], async (gateway, cl) =>
     {
         var recent = cl.Int("alerts", 10);
@@ -157,7 +185,7 @@ internal static class QueryCommands
     });
 
     private static string FormatAlert(AnomalyAlert alert) =>
-        $"{Time(alert.TimeMs),-24} partition {alert.Partition,2}  score {alert.Score:F2} grade {alert.Grade:F2}  {alert.Category}/{alert.ReviewId}  " +
+        $"{Time(alert.TimeMs),-24} shard {alert.AnomalyShard,2}  score {alert.Score:F2} grade {alert.Grade:F2}  {alert.Category}/{alert.ReviewId}  " +
         string.Join(", ", alert.Attribution.OrderByDescending(a => a.Attribution).Select(a => $"{a.Feature} {a.Direction} {a.Strength:P0}"));
 
     private static string Single(CommandLine cl, string usage) =>

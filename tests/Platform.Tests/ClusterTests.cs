@@ -1,0 +1,80 @@
+using Grpc.Net.Client;
+using ReviewOrleans.Contracts.Api;
+using ReviewOrleans.Database;
+
+namespace ReviewOrleans.Platform.Tests;
+
+/// <summary>
+/// The cluster profile as operators run it: silos and a standalone gateway as separate processes, finding each other
+/// through the membership table of one PostgreSQL, the reviews on durable ADO.NET stream queues.
+/// </summary>
+[Collection(ProcessClusterCollection.Name)]
+public sealed class ClusterTests
+{
+    [PostgresFact]
+    public async Task TwoSilosAndAGateway_OnOnePostgreSql_ShareTheWorkAndCountEveryReviewOnce()
+    {
+        await using var database = await TestDatabase.CreateAsync("cluster");
+        await PostgresSchema.ApplyAsync(database.ConnectionString); // what `reviewctl db init` runs
+        var serviceId = $"cluster-{Guid.NewGuid():N}";
+        await using var first = await SiloProcess.StartClusterSiloAsync(database.ConnectionString, serviceId);
+        await using var second = await SiloProcess.StartClusterSiloAsync(database.ConnectionString, serviceId);
+        await using var gatewayProcess = await SiloProcess.StartClusterGatewayAsync(database.ConnectionString, serviceId);
+        using var channel = GrpcChannel.ForAddress(gatewayProcess.GrpcAddress);
+        var gateway = new ReviewGateway.ReviewGatewayClient(channel);
+
+        var active = await database.ScalarAsync<long>("SELECT count(*) FROM OrleansMembershipTable WHERE Status = 3");
+        Assert.Equal(2, active); // 3: SiloStatus.Active
+
+        var category = TestReviews.NewCategory("cluster");
+        var reviews = TestReviews.Generate(category, 3_000, seed: 61);
+        foreach (var chunk in reviews.Chunk(500))
+        {
+            Assert.Equal(chunk.Length, (await gateway.PutReviewsAsync(TestReviews.Request(chunk))).AcceptedRecordCount);
+        }
+        var counts = await Eventually.Get(async () => await gateway.GetCountsAsync(new GetCountsRequest()),
+            c => c.PerCategory.GetValueOrDefault(category) >= 3_000, "3,000 reviews counted", TimeSpan.FromSeconds(90));
+        Assert.Equal(3_000, counts.PerCategory[category]);
+        Assert.Equal(3_000, counts.TotalReviews);
+        Assert.Equal(0, counts.DuplicateReviews);
+        await Eventually.Get(async () => await gateway.GetCategorySentimentAsync(new GetCategorySentimentRequest { Category = category, LastWindows = 1000 }),
+            r => r.Windows.Sum(w => w.Count) == 3_000, "3,000 reviews in closed windows", TimeSpan.FromSeconds(60));
+        // Delivered batches are confirmed: nothing is left in the durable queues once the partitions consumed them.
+        await Eventually.Get(() => database.ScalarAsync<long>("SELECT count(*) FROM OrleansStreamMessage"), n => n == 0, "the stream queues drained");
+
+        // Both silos host partitions; reviewctl cluster reads the same answer.
+        var layout = await gateway.GetClusterAsync(new GetClusterRequest());
+        var activeSilos = layout.Silos.Where(s => s.Status == "Active").Select(s => s.Address).ToList();
+        Assert.Equal(2, activeSilos.Count);
+        var partitionsPerSilo = layout.Placements.Where(p => p.Kind == "partition").GroupBy(p => p.Silo).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(16, partitionsPerSilo.Values.Sum());
+        Assert.All(partitionsPerSilo.Keys, silo => Assert.Contains(silo, activeSilos));
+
+        // A process that disagrees with the cluster on the partition count stops at start and says why.
+        var (exitCode, output) = await SiloProcess.RunToExitAsync(["src", "Gateway", "ReviewOrleans.Gateway.dll"],
+            ["--profile", "cluster", $"--Cluster:ServiceId={serviceId}", "--Pipeline:Partitions=8"],
+            new Dictionary<string, string> { ["REVIEWORLEANS_POSTGRES"] = database.ConnectionString });
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Pipeline:Partitions is 8 here, 16 in the cluster", output);
+
+        // One silo leaves gracefully; the other takes over its partitions and queues and scores new reviews.
+        await second.StopAsync(TimeSpan.FromSeconds(60));
+        var more = TestReviews.Generate(category + "-after", 500, seed: 62);
+        Assert.Equal(500, (await gateway.PutReviewsAsync(TestReviews.Request(more))).AcceptedRecordCount);
+        await Eventually.Get(async () => await gateway.GetCountsAsync(new GetCountsRequest()),
+            c => c.PerCategory.GetValueOrDefault(category + "-after") >= 500, "500 reviews counted after a silo left", TimeSpan.FromSeconds(120));
+        layout = await gateway.GetClusterAsync(new GetClusterRequest());
+        Assert.Single(layout.Silos, s => s.Status == "Active");
+        Assert.All(layout.Placements, p => Assert.Equal(layout.Silos.Single(s => s.Status == "Active").Address, p.Silo));
+    }
+}
+
+/// <summary>
+/// Tests that run several silo processes at once: alone, after the parallel ones, so that on a 2-core machine their
+/// membership probes and start-up are not starved by other test classes.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class ProcessClusterCollection
+{
+    public const string Name = "process-cluster";
+}
