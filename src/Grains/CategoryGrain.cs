@@ -35,6 +35,7 @@ public sealed partial class CategoryGrain(
     private TumblingWindowAggregator _windows = null!;
     private IAsyncStream<WindowSnapshot> _metrics = null!;
     private bool _dirty;
+    private List<WindowSnapshot> _unpublished = [];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -129,14 +130,13 @@ public sealed partial class CategoryGrain(
     public async Task<int> Tick()
     {
         var closed = _windows.Advance(clock.GetUtcNow().ToUnixTimeMilliseconds());
-        if (closed.Count == 0)
+        if (closed.Count == 0 && _unpublished.Count == 0)
         {
             // Open windows are saved with each closing window and on deactivation, not on every tick: a crash loses
             // at most the current window's pre-aggregates, and the store sees one write per window, not four a second.
             return 0;
         }
         var category = this.GetPrimaryKeyString();
-        var snapshots = new List<WindowSnapshot>(closed.Count);
         foreach (var window in closed)
         {
             var snapshot = new WindowSnapshot
@@ -149,12 +149,20 @@ public sealed partial class CategoryGrain(
                 StarCounts = [.. window.Aggregate.StarCounts],
                 IsUpdate = window.Emission == WindowEmission.Update,
             };
-            snapshots.Add(snapshot);
+            _unpublished.Add(snapshot);
             AppendToHistory(snapshot);
         }
-        await SaveAsync();
-        await _metrics.OnNextBatchAsync(snapshots);
-        return snapshots.Count;
+        if (closed.Count > 0 || _dirty)
+        {
+            // Closed windows are published only once they are stored: a failed write leaves them waiting here, and
+            // the next tick writes and publishes them, so no window is published that a restart would not have.
+            _dirty = true;
+            await SaveAsync();
+        }
+        var published = _unpublished;
+        await _metrics.OnNextBatchAsync(published);
+        _unpublished = [];
+        return published.Count;
     }
 
     public Task<CategoryHistory> GetHistory(int lastWindows)
