@@ -11,7 +11,12 @@ public sealed class DemoOptions
 {
     public int ReviewsPerSecond { get; set; } = 200;
 
-    public int Seed { get; set; } = 7;
+    /// <summary>
+    /// The generator's seed, which also makes its review ids. Unset, each run draws one, so that a second run sends
+    /// new reviews instead of re-sending the first run's ids (which the platform would count as duplicates); set it
+    /// to repeat a run exactly (the seed in use is logged).
+    /// </summary>
+    public int? Seed { get; set; }
 
     /// <summary>How often an anomaly (burst, malformed records, flood, duplicates, in turn) is injected.</summary>
     public TimeSpan AnomalyEvery { get; set; } = TimeSpan.FromSeconds(20);
@@ -33,13 +38,14 @@ public sealed partial class DemoReviewStream(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var demo = options.Value;
-        var generator = new SyntheticReviewGenerator(demo.Seed);
+        var seed = demo.Seed ?? Random.Shared.Next();
+        var generator = new SyntheticReviewGenerator(seed);
         var tick = TimeSpan.FromMilliseconds(100);
         var perTick = Math.Max(1, demo.ReviewsPerSecond / 10);
         var nextAnomaly = clock.GetUtcNow() + demo.AnomalyEvery;
         var rotation = 0;
         using var timer = new PeriodicTimer(tick, clock);
-        LogStarted(demo.ReviewsPerSecond);
+        LogStarted(demo.ReviewsPerSecond, seed);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             var now = clock.GetUtcNow();
@@ -68,8 +74,8 @@ public sealed partial class DemoReviewStream(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Demo stream started: {Rate} reviews/s with injected anomalies")]
-    private partial void LogStarted(int rate);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo stream started: {Rate} reviews/s with injected anomalies (seed {Seed}: Demo:Seed repeats this run)")]
+    private partial void LogStarted(int rate, int seed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo stream injected {Kind} ({Count} records)")]
     private partial void LogInjected(InjectedAnomaly kind, int count);
