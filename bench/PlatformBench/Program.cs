@@ -21,10 +21,12 @@ using ReviewOrleans.Sentiment;
 using ReviewOrleans.Silo;
 using ReviewOrleans.Synthetic;
 
-// End-to-end benchmark: reviews through the gRPC gateway, the "reviews" stream, scoring and window emission, side
-// by side with a bare single-threaded loop doing the same parse, score and aggregate work (the ceiling).
+// End-to-end benchmark: reviews through the gRPC gateway, the "reviews" stream, scoring, the forests, the counts and
+// window emission, side by side with a bare single-threaded loop doing the same parse, score and aggregate work (the
+// ceiling); for short template reviews and for reviews of realistic length, one fresh silo each, in one run.
 // Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--batch B] [--concurrency C] [--half-load-seconds S]
-//        [--trees T] [--half-load-rate R] [--partitions P] [--anomaly-shards A] [--silo-process] [--allocations]
+//        [--trees T] [--half-load-rate R] [--partitions P] [--anomaly-shards A] [--lengths short|realistic|both]
+//        [--silo-process] [--allocations]
 BenchOptions options;
 try
 {
@@ -35,94 +37,128 @@ catch (ArgumentException ex)
     Console.Error.WriteLine($"PlatformBench: {ex.Message}");
     return 2;
 }
-Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build");
+Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards, review lengths {string.Join(" and ", options.Lengths.Select(ShapeName))}, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build");
 
-var batches = Batches(seed: 1, options.Reviews, options.Batch);
 var modelPath = DefaultSentimentModel.FindPath();
-
-// 1. The ceiling: one thread, no Orleans, no network.
 var trees = options.Trees ?? new PipelineOptions().EffectiveAnomalyTrees;
 var pipeline = new PipelineOptions { Partitions = options.Partitions, AnomalyShards = options.AnomalyShards };
-var bare = BareLoop.Run(batches, modelPath, pipeline, trees);
-var bareNoForest = BareLoop.Run(batches, modelPath, pipeline, trees: 0);
-Console.WriteLine($"bare loop, parse+validate+dedup+score+windows+distinct+RCF ({trees} trees): {bare:N0} reviews/s");
-Console.WriteLine($"bare loop, same without RCF:                            {bareNoForest:N0} reviews/s");
-
-// 2. The platform: the silo as Program runs it (SQLite state, memory streams, co-hosted gateway), no dashboard; in
-// this process by default, or with --silo-process as its own process (the client's heap and collections apart).
-var directory = Directory.CreateTempSubdirectory("revieworleans-bench-").FullName;
-var grpcPort = FreePort();
-var httpPort = FreePort();
-var orleansGatewayPort = FreePort();
-string[] siloArgs = [
-    $"--Gateway:GrpcPort={grpcPort}", $"--Gateway:HttpPort={httpPort}", $"--Cluster:SiloPort={FreePort()}",
-    $"--Cluster:GatewayPort={orleansGatewayPort}", $"--Storage:SqlitePath={Path.Combine(directory, "bench.db")}",
-    "--Dashboard:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ReviewOrleans=Warning",
-    $"--Pipeline:Partitions={options.Partitions}", $"--Pipeline:AnomalyTrees={trees}",
-    $"--Pipeline:AnomalyShards={options.AnomalyShards}"];
-await using var platform = options.SiloProcess
-    ? await SiloUnderTest.StartProcessAsync(siloArgs, httpPort, orleansGatewayPort)
-    : await SiloUnderTest.StartInProcessAsync(siloArgs);
-var cluster = platform.Cluster;
-using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
-var gateway = new ReviewGateway.ReviewGatewayClient(channel);
-
-var windows = new WindowLog();
-using var watchCancel = new CancellationTokenSource();
-var watch = windows.FollowAsync(gateway, watchCancel.Token);
-
-// Warm-up: JIT, grain activations, model sessions.
-await SendAllAsync(gateway, Batches(seed: 2, 20_000, options.Batch), options.Concurrency, rate: 0);
-await WaitScoredAsync(cluster, options.Partitions, 20_000);
-
-var before = await StatsAsync(cluster, options.Partitions);
-var clock = Stopwatch.StartNew();
-await SendAllAsync(gateway, batches, options.Concurrency, rate: 0);
-var acceptedSeconds = clock.Elapsed.TotalSeconds;
-await WaitScoredAsync(cluster, options.Partitions, before.Scored + options.Reviews);
-var scoredSeconds = clock.Elapsed.TotalSeconds;
-var throughput = options.Reviews / scoredSeconds;
-Console.WriteLine($"platform, max load: {options.Reviews / acceptedSeconds:N0} reviews/s accepted by the gateway, {throughput:N0} reviews/s scored end to end ({scoredSeconds:F1} s)");
-
-// 3. Latency at half that load (or at --half-load-rate, e.g. half the 50,000/s target).
-var halfRate = options.HalfLoadRate > 0 ? options.HalfLoadRate : throughput / 2;
-var halfCount = (int)(halfRate * options.HalfLoadSeconds);
-var halfBatches = Batches(seed: 3, halfCount, Math.Max(1, Math.Min(options.Batch, (int)(halfRate / 50))));
-// Let the max-load phase's windows close (window + lateness + a tick), so none is taken for a half-load one.
-var pipelineDefaults = new PipelineOptions();
-await Task.Delay(pipelineDefaults.WindowSize + pipelineDefaults.AllowedLateness + TimeSpan.FromSeconds(1));
-GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-var heapBeforeHalf = GC.GetGCMemoryInfo().HeapSizeBytes;
-before = await StatsAsync(cluster, options.Partitions);
-windows.StartRecording();
-var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration(), Allocated: GC.GetTotalAllocatedBytes());
-using var allocationSampler = options.Allocations ? new AllocationSampler() : null;
-var halfStart = Stopwatch.StartNew();
-await SendAllAsync(gateway, halfBatches, concurrency: 1, rate: halfRate);
-var sentRate = halfCount / halfStart.Elapsed.TotalSeconds;
-await WaitScoredAsync(cluster, options.Partitions, before.Scored + halfCount);
-var after = await StatsAsync(cluster, options.Partitions);
-allocationSampler?.Stop();
-var halfSeconds = halfStart.Elapsed.TotalSeconds;
-var gcPause = GC.GetTotalPauseDuration() - gcBefore.Pause;
-var gcCount = GC.CollectionCount(0) - gcBefore.Gen0;
-var allocatedPerReview = (GC.GetTotalAllocatedBytes() - gcBefore.Allocated) / (double)halfCount;
-var lastEphemeral = GC.GetGCMemoryInfo(GCKind.Ephemeral);
-var delta = after.LatencyBuckets.Zip(before.LatencyBuckets, (a, b) => a - b).ToArray();
-await Eventually(() => windows.RecordedCount >= halfCount, TimeSpan.FromSeconds(30));
-windows.StopRecording();
-Console.WriteLine($"platform, half load ({sentRate:N0} reviews/s for {options.HalfLoadSeconds} s): ingest->scored p50 {PartitionStats.Percentile(delta, 0.5)} ms, p99 {PartitionStats.Percentile(delta, 0.99)} ms");
-Console.WriteLine($"                                    GC{(options.SiloProcess ? " of this client process (the silo's own is apart)" : "")}: heap {heapBeforeHalf / (1 << 20):N0} MiB before (the half-load requests included), {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after, {gcCount} collections ({GC.CollectionCount(1) - gcBefore.Gen1} gen1, {GC.CollectionCount(2) - gcBefore.Gen2} gen2), paused {gcPause.TotalMilliseconds:F0} ms ({gcPause.TotalSeconds / halfSeconds:P1} of the time, {gcPause.TotalMilliseconds / Math.Max(1, gcCount):F1} ms per collection); {allocatedPerReview:N0} bytes allocated per review; last gen{lastEphemeral.Generation} collection promoted {lastEphemeral.PromotedBytes / 1024:N0} KiB in {lastEphemeral.PauseDurations[0].TotalMilliseconds:F1} ms");
-Console.WriteLine($"                                    ingest->window emitted p50 {windows.Percentile(0.5):F0} ms, p99 {windows.Percentile(0.99):F0} ms (window {new PipelineOptions().WindowSize.TotalSeconds:F0} s)");
-allocationSampler?.Print(halfCount);
+var results = new List<ShapeResult>();
+foreach (var length in options.Lengths)
+{
+    Console.WriteLine();
+    Console.WriteLine($"-- {ShapeName(length)} reviews --");
+    results.Add(await RunShapeAsync(length));
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+}
 Console.WriteLine();
-Console.WriteLine($"ratio platform/bare loop: {throughput / bare:P0} (bare loop with RCF), {throughput / bareNoForest:P0} (without RCF)");
-
-watchCancel.Cancel();
-try { await watch; } catch (OperationCanceledException) { } catch (Grpc.Core.RpcException) { }
-await platform.DisposeAsync();
-try { Directory.Delete(directory, true); } catch (IOException) { }
+ShapeResult.PrintTable(results, trees);
 return 0;
+
+// One review shape: the bare loops, then a fresh silo (so that each shape starts from the same empty state).
+async Task<ShapeResult> RunShapeAsync(ReviewLength length)
+{
+    var batches = Batches(seed: 1, options.Reviews, options.Batch, length);
+    var words = BodyWords(batches);
+    Console.WriteLine($"review bodies: {words.Average():F1} words on average, median {words[words.Length / 2]}, 90th percentile {words[(int)(words.Length * 0.9)]}, longest {words[^1]}");
+
+    // 1. The ceiling: one thread, no Orleans, no network.
+    var bare = BareLoop.Run(batches, modelPath, pipeline, trees);
+    var bareNoForest = BareLoop.Run(batches, modelPath, pipeline, trees: 0);
+    Console.WriteLine($"bare loop, parse+validate+dedup+score+windows+distinct+RCF ({trees} trees): {bare:N0} reviews/s");
+    Console.WriteLine($"bare loop, same without RCF:                            {bareNoForest:N0} reviews/s");
+
+    // 2. The platform: the silo as Program runs it (SQLite state, memory streams, co-hosted gateway), no dashboard; in
+    // this process by default, or with --silo-process as its own process (the client's heap and collections apart).
+    var directory = Directory.CreateTempSubdirectory("revieworleans-bench-").FullName;
+    var grpcPort = FreePort();
+    var httpPort = FreePort();
+    var orleansGatewayPort = FreePort();
+    string[] siloArgs = [
+        $"--Gateway:GrpcPort={grpcPort}", $"--Gateway:HttpPort={httpPort}", $"--Cluster:SiloPort={FreePort()}",
+        $"--Cluster:GatewayPort={orleansGatewayPort}", $"--Storage:SqlitePath={Path.Combine(directory, "bench.db")}",
+        "--Dashboard:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ReviewOrleans=Warning",
+        $"--Pipeline:Partitions={options.Partitions}", $"--Pipeline:AnomalyTrees={trees}",
+        $"--Pipeline:AnomalyShards={options.AnomalyShards}"];
+    await using var platform = options.SiloProcess
+        ? await SiloUnderTest.StartProcessAsync(siloArgs, httpPort, orleansGatewayPort)
+        : await SiloUnderTest.StartInProcessAsync(siloArgs);
+    var probe = new PipelineProbe(platform.Cluster, pipeline);
+    using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+    var gateway = new ReviewGateway.ReviewGatewayClient(channel);
+
+    var windows = new WindowLog();
+    using var watchCancel = new CancellationTokenSource();
+    var watch = windows.FollowAsync(gateway, watchCancel.Token);
+
+    // Warm-up: JIT, grain activations, model sessions; through every stage, its windows included, so that none of its
+    // work is still pending when the clock starts and every window emitted after that holds measured reviews only.
+    const int warmUp = 20_000;
+    var warmUpStart = await probe.TotalsAsync(sinceMs: 0);
+    var warmUpStartMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    await SendAllAsync(gateway, Batches(seed: 2, warmUp, options.Batch, length), options.Concurrency, rate: 0);
+    await probe.WaitAllStagesAsync(warmUpStart, warmUp, warmUpStartMs, Stopwatch.StartNew());
+
+    // 3. Maximum load, timed to each stage: scored by the partitions, learnt by every forest, in the counts, and in
+    // the emitted "All" windows. End to end is the last of these. The windows close on the clock (their end plus the
+    // allowed lateness), so the phase starts on a window boundary: when the last window is emitted then depends on
+    // how long the reviews took to send, not on where the wall clock happened to be in its 5 s grid.
+    var windowMs = (long)pipeline.WindowSize.TotalMilliseconds;
+    await Task.Delay(TimeSpan.FromMilliseconds(windowMs - DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() % windowMs + 10));
+    var phaseStartMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    var before = await probe.TotalsAsync(phaseStartMs);
+    var clock = Stopwatch.StartNew();
+    await SendAllAsync(gateway, batches, options.Concurrency, rate: 0);
+    var acceptedSeconds = clock.Elapsed.TotalSeconds;
+    var stages = await probe.WaitAllStagesAsync(before, options.Reviews, phaseStartMs, clock);
+    var scoredThroughput = options.Reviews / stages.Scored;
+    var endToEnd = options.Reviews / stages.Last;
+    Console.WriteLine($"platform, max load: {options.Reviews / acceptedSeconds:N0} reviews/s accepted by the gateway ({acceptedSeconds:F1} s), {scoredThroughput:N0} reviews/s scored by the partitions ({stages.Scored:F1} s)");
+    Console.WriteLine($"                    every forest had taken in every point at {stages.Forests:F1} s, the counts were complete at {stages.Counts:F1} s, the \"All\" windows holding them were emitted at {stages.Windows:F1} s");
+    Console.WriteLine($"                    end to end (to the last stage): {endToEnd:N0} reviews/s ({stages.Last:F1} s); to the forests and counts: {options.Reviews / stages.Computed:N0} reviews/s");
+
+    // 4. Latency at half the rate the partitions, forests and counts sustained (or at --half-load-rate). The emitted
+    // windows are left out of that rate: they close on the clock (window + lateness after their end), not on the work.
+    var halfRate = options.HalfLoadRate > 0 ? options.HalfLoadRate : options.Reviews / stages.Computed / 2;
+    var halfCount = (int)(halfRate * options.HalfLoadSeconds);
+    var halfBatches = Batches(seed: 3, halfCount, Math.Max(1, Math.Min(options.Batch, (int)(halfRate / 50))), length);
+    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    var heapBeforeHalf = GC.GetGCMemoryInfo().HeapSizeBytes;
+    var beforeHalf = await probe.StatsAsync();
+    windows.StartRecording();
+    var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Pause: GC.GetTotalPauseDuration(), Allocated: GC.GetTotalAllocatedBytes());
+    using var allocationSampler = options.Allocations ? new AllocationSampler() : null;
+    var halfStart = Stopwatch.StartNew();
+    await SendAllAsync(gateway, halfBatches, concurrency: 1, rate: halfRate);
+    var sentRate = halfCount / halfStart.Elapsed.TotalSeconds;
+    await probe.WaitScoredAsync(beforeHalf.Scored + halfCount);
+    var afterHalf = await probe.StatsAsync();
+    allocationSampler?.Stop();
+    var halfSeconds = halfStart.Elapsed.TotalSeconds;
+    var gcPause = GC.GetTotalPauseDuration() - gcBefore.Pause;
+    var gcCount = GC.CollectionCount(0) - gcBefore.Gen0;
+    var allocatedPerReview = (GC.GetTotalAllocatedBytes() - gcBefore.Allocated) / (double)halfCount;
+    var lastEphemeral = GC.GetGCMemoryInfo(GCKind.Ephemeral);
+    var delta = afterHalf.LatencyBuckets.Zip(beforeHalf.LatencyBuckets, (a, b) => a - b).ToArray();
+    await Eventually(() => windows.RecordedCount >= halfCount, TimeSpan.FromSeconds(30));
+    windows.StopRecording();
+    var scoredP50 = PartitionStats.Percentile(delta, 0.5);
+    var scoredP99 = PartitionStats.Percentile(delta, 0.99);
+    Console.WriteLine($"platform, half load ({sentRate:N0} reviews/s for {options.HalfLoadSeconds} s): ingest->scored p50 {scoredP50} ms, p99 {scoredP99} ms");
+    Console.WriteLine($"                    GC{(options.SiloProcess ? " of this client process (the silo's own is apart)" : "")}: heap {heapBeforeHalf / (1 << 20):N0} MiB before (the half-load requests included), {GC.GetGCMemoryInfo().HeapSizeBytes / (1 << 20):N0} MiB after, {gcCount} collections ({GC.CollectionCount(1) - gcBefore.Gen1} gen1, {GC.CollectionCount(2) - gcBefore.Gen2} gen2), paused {gcPause.TotalMilliseconds:F0} ms ({gcPause.TotalSeconds / halfSeconds:P1} of the time, {gcPause.TotalMilliseconds / Math.Max(1, gcCount):F1} ms per collection); {allocatedPerReview:N0} bytes allocated per review; last gen{lastEphemeral.Generation} collection promoted {lastEphemeral.PromotedBytes / 1024:N0} KiB in {lastEphemeral.PauseDurations[0].TotalMilliseconds:F1} ms");
+    Console.WriteLine($"                    ingest->window emitted p50 {windows.Percentile(0.5):F0} ms, p99 {windows.Percentile(0.99):F0} ms (window {new PipelineOptions().WindowSize.TotalSeconds:F0} s; {windows.RecordedCount:N0} of {halfCount:N0} reviews seen in windows)");
+    allocationSampler?.Print(halfCount);
+    Console.WriteLine($"ratio platform/bare loop: scored {scoredThroughput / bare:P0}, end to end {endToEnd / bare:P0} (bare loop with RCF); scored {scoredThroughput / bareNoForest:P0} (without RCF)");
+
+    watchCancel.Cancel();
+    try { await watch; } catch (OperationCanceledException) { } catch (RpcException) { }
+    await platform.DisposeAsync();
+    try { Directory.Delete(directory, true); } catch (IOException) { }
+    return new ShapeResult(length, words.Average(), words[words.Length / 2], bare, bareNoForest, options.Reviews / acceptedSeconds,
+        acceptedSeconds, stages, options.Reviews, sentRate, scoredP50, scoredP99, windows.Percentile(0.5), windows.Percentile(0.99),
+        allocatedPerReview, gcPause.TotalSeconds / halfSeconds);
+}
+
+static string ShapeName(ReviewLength length) => length.ToString().ToLowerInvariant();
 
 static string BuildKind() =>
 #if DEBUG
@@ -131,9 +167,9 @@ static string BuildKind() =>
     "Release";
 #endif
 
-static List<PutReviewsRequest> Batches(int seed, int count, int batch)
+static List<PutReviewsRequest> Batches(int seed, int count, int batch, ReviewLength length)
 {
-    var generator = new SyntheticReviewGenerator(seed);
+    var generator = new SyntheticReviewGenerator(seed, length);
     var result = new List<PutReviewsRequest>();
     for (var i = 0; i < count; i += batch)
     {
@@ -179,31 +215,24 @@ static async Task SendAllAsync(ReviewGateway.ReviewGatewayClient gateway, List<P
     }));
 }
 
-static async Task<PartitionStats> StatsAsync(IClusterClient cluster, int partitions)
+// Words per review body, sorted.
+static int[] BodyWords(List<PutReviewsRequest> batches)
 {
-    var all = await Task.WhenAll(Enumerable.Range(0, partitions).Select(p => cluster.GetGrain<IReviewPartitionGrain>(p).GetStats()));
-    var total = new PartitionStats { Scored = all.Sum(s => s.Scored) };
-    foreach (var stats in all)
+    var words = batches.SelectMany(b => b.Records).Select(r =>
     {
-        for (var i = 0; i < total.LatencyBuckets.Length; i++)
+        var body = r.Review.ReviewBody.AsSpan();
+        var count = 0;
+        for (var k = 0; k < body.Length; k++)
         {
-            total.LatencyBuckets[i] += stats.LatencyBuckets[i];
+            if (!char.IsWhiteSpace(body[k]) && (k == 0 || char.IsWhiteSpace(body[k - 1])))
+            {
+                count++;
+            }
         }
-    }
-    return total;
-}
-
-static async Task WaitScoredAsync(IClusterClient cluster, int partitions, long target)
-{
-    var deadline = Stopwatch.StartNew();
-    while ((await StatsAsync(cluster, partitions)).Scored < target)
-    {
-        if (deadline.Elapsed > TimeSpan.FromMinutes(5))
-        {
-            throw new TimeoutException($"fewer than {target} reviews scored after 5 minutes");
-        }
-        await Task.Delay(20);
-    }
+        return count;
+    }).ToArray();
+    Array.Sort(words);
+    return words;
 }
 
 static async Task Eventually(Func<bool> condition, TimeSpan timeout)
@@ -339,15 +368,169 @@ internal sealed class SiloUnderTest : IAsyncDisposable
     }
 }
 
-internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, bool SiloProcess, bool Allocations)
+/// <summary>How far each stage of the pipeline has got: what the partitions scored, the forests took in, the counts hold.</summary>
+internal readonly record struct StageTotals(long Scored, long ForestPoints, long Counted, long Windowed);
+
+/// <summary>Seconds from the start of a phase until each stage held all its reviews.</summary>
+internal readonly record struct StageTimes(double Scored, double Forests, double Counts, double Windows)
+{
+    /// <summary>End to end: the last stage to hold them all.</summary>
+    public double Last => Math.Max(Math.Max(Scored, Forests), Math.Max(Counts, Windows));
+
+    /// <summary>The stages whose pace is the work's: scoring, the forests and the counts (windows close on the clock).</summary>
+    public double Computed => Math.Max(Scored, Math.Max(Forests, Counts));
+}
+
+/// <summary>
+/// Reads each stage's progress from its grains, as the gateway's GetStats-like calls do: the partitions' scored count,
+/// the anomaly grains' PointsSeen (GetAnomaly), the counting grain's total (GetCounts) and the reviews in the "All"
+/// category's closed windows (GetCategorySentiment("All")).
+/// </summary>
+internal sealed class PipelineProbe(IClusterClient cluster, PipelineOptions pipeline)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+    private readonly int[] _shards = Enumerable.Range(0, pipeline.Partitions).Select(pipeline.AnomalyShardOf).Distinct().ToArray();
+
+    public async Task<PartitionStats> StatsAsync()
+    {
+        var all = await Task.WhenAll(Enumerable.Range(0, pipeline.Partitions).Select(p => cluster.GetGrain<IReviewPartitionGrain>(p).GetStats()));
+        var total = new PartitionStats { Scored = all.Sum(s => s.Scored) };
+        foreach (var stats in all)
+        {
+            for (var i = 0; i < total.LatencyBuckets.Length; i++)
+            {
+                total.LatencyBuckets[i] += stats.LatencyBuckets[i];
+            }
+        }
+        return total;
+    }
+
+    public async Task<long> ForestPointsAsync() =>
+        (await Task.WhenAll(_shards.Select(s => cluster.GetGrain<IAnomalyGrain>(s).GetStatus(0)))).Sum(s => s.PointsSeen);
+
+    public async Task<long> CountedAsync() => (await cluster.GetGrain<ICountingGrain>("global").GetReport(0)).TotalReviews;
+
+    /// <summary>Reviews in the "All" windows emitted so far that end after <paramref name="sinceMs"/> (an update replaces its window).</summary>
+    public async Task<long> WindowedAsync(long sinceMs)
+    {
+        // Enough windows to reach back to sinceMs, and no more: the history holds an hour of them.
+        var size = (long)pipeline.WindowSize.TotalMilliseconds;
+        var back = (int)Math.Clamp((DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - sinceMs) / size + 4, 4, pipeline.HistoryWindows);
+        var history = await cluster.GetGrain<ICategoryGrain>(StreamNames.AllCategories).GetHistory(back);
+        return history.Windows.Where(w => w.EndMs > sinceMs).Sum(w => w.Count);
+    }
+
+    public async Task<StageTotals> TotalsAsync(long sinceMs) =>
+        new((await StatsAsync()).Scored, await ForestPointsAsync(), await CountedAsync(), await WindowedAsync(sinceMs));
+
+    public async Task WaitScoredAsync(long target)
+    {
+        var deadline = Stopwatch.StartNew();
+        while ((await StatsAsync()).Scored < target)
+        {
+            if (deadline.Elapsed > Timeout)
+            {
+                throw new TimeoutException($"fewer than {target} reviews scored after {Timeout.TotalMinutes} minutes");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>
+    /// Waits until every stage holds <paramref name="reviews"/> more than <paramref name="before"/> (the windows: in
+    /// those ending after <paramref name="sinceMs"/>), and returns when each got there on <paramref name="clock"/>.
+    /// The partitions are polled every 20 ms as before; the other stages every 100 ms until the partitions are done
+    /// (so that the polls take little from the work measured), then every 20 ms.
+    /// </summary>
+    public async Task<StageTimes> WaitAllStagesAsync(StageTotals before, long reviews, long sinceMs, Stopwatch clock)
+    {
+        double? scored = null, forests = null, counts = null, windows = null;
+        var last = before;
+        for (var poll = 0; ; poll++)
+        {
+            if (scored is null && (last = last with { Scored = (await StatsAsync()).Scored }).Scored >= before.Scored + reviews)
+            {
+                scored = clock.Elapsed.TotalSeconds;
+            }
+            if (scored is not null || poll % 5 == 0)
+            {
+                if (forests is null && (last = last with { ForestPoints = await ForestPointsAsync() }).ForestPoints >= before.ForestPoints + reviews)
+                {
+                    forests = clock.Elapsed.TotalSeconds;
+                }
+                if (counts is null && (last = last with { Counted = await CountedAsync() }).Counted >= before.Counted + reviews)
+                {
+                    counts = clock.Elapsed.TotalSeconds;
+                }
+                if (windows is null && (last = last with { Windowed = await WindowedAsync(sinceMs) }).Windowed >= before.Windowed + reviews)
+                {
+                    windows = clock.Elapsed.TotalSeconds;
+                }
+            }
+            if (scored is { } s && forests is { } f && counts is { } c && windows is { } w)
+            {
+                return new StageTimes(s, f, c, w);
+            }
+            if (clock.Elapsed > Timeout)
+            {
+                throw new TimeoutException($"not every stage held {reviews} reviews after {Timeout.TotalMinutes} minutes: " +
+                    $"scored {last.Scored - before.Scored}, forests {last.ForestPoints - before.ForestPoints}, counts {last.Counted - before.Counted}, windows {last.Windowed - before.Windowed}");
+            }
+            await Task.Delay(20);
+        }
+    }
+}
+
+/// <summary>One review shape's figures, for the table at the end.</summary>
+internal sealed record ShapeResult(
+    ReviewLength Length, double MeanWords, int MedianWords, double Bare, double BareNoForest, double Accepted, double AcceptedSeconds,
+    StageTimes Stages, int Reviews, double HalfRate, int ScoredP50, int ScoredP99, double WindowP50, double WindowP99,
+    double BytesPerReview, double GcPausedShare)
+{
+    public static void PrintTable(IReadOnlyList<ShapeResult> results, int trees)
+    {
+        var rows = new List<(string Measure, Func<ShapeResult, string> Value)>
+        {
+            ("review body, words: mean / median", r => $"{r.MeanWords:F0} / {r.MedianWords}"),
+            ($"bare loop with RCF ({trees} trees) / without RCF, one thread (the ceiling)", r => $"{r.Bare:N0} / {r.BareNoForest:N0} reviews/s"),
+            ("accepted by the gateway", r => $"{r.Accepted:N0} reviews/s ({r.AcceptedSeconds:F1} s)"),
+            ("scored by the partitions (the old \"end to end\" figure)", r => $"{r.Reviews / r.Stages.Scored:N0} reviews/s ({r.Stages.Scored:F1} s)"),
+            ("every forest has taken in every point", r => $"at {r.Stages.Forests:F1} s"),
+            ("the counts are complete", r => $"at {r.Stages.Counts:F1} s"),
+            ("the \"All\" windows holding them are emitted", r => $"at {r.Stages.Windows:F1} s ({r.Stages.Windows - r.AcceptedSeconds:F1} s after the last was accepted)"),
+            ("**end to end, to the last stage**", r => $"**{r.Reviews / r.Stages.Last:N0} reviews/s** ({r.Stages.Last:F1} s)"),
+            ("to the forests and counts (windows close on the clock)", r => $"{r.Reviews / r.Stages.Computed:N0} reviews/s"),
+            ("share of the bare loop with RCF: scored / end to end", r => $"{r.Reviews / r.Stages.Scored / r.Bare:P0} / {r.Reviews / r.Stages.Last / r.Bare:P0}"),
+            ("half load: rate sent", r => $"{r.HalfRate:N0} reviews/s"),
+            ("half load: ingest → scored p50 / p99", r => $"{r.ScoredP50} / {r.ScoredP99} ms"),
+            ("half load: ingest → window emitted p50 / p99", r => $"{r.WindowP50 / 1000:F1} / {r.WindowP99 / 1000:F1} s"),
+            ("half load: allocated per review, GC paused", r => $"{r.BytesPerReview:N0} B, {r.GcPausedShare:P1}"),
+        };
+        Console.WriteLine($"| Measure | {string.Join(" | ", results.Select(r => $"{r.Length.ToString().ToLowerInvariant()} ({r.Reviews:N0} reviews)"))} |");
+        Console.WriteLine($"| --- |{string.Concat(results.Select(_ => " --- |"))}");
+        foreach (var (measure, value) in rows)
+        {
+            Console.WriteLine($"| {measure} | {string.Join(" | ", results.Select(value))} |");
+        }
+    }
+}
+
+internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, bool SiloProcess, bool Allocations, ReviewLength[] Lengths)
 {
     private static readonly string[] Valued = ["reviews", "batch", "concurrency", "half-load-seconds", "half-load-rate", "partitions", "trees", "anomaly-shards"];
     private static readonly string[] Flags = ["silo-process", "allocations"];
+    private static readonly Dictionary<string, ReviewLength[]> LengthChoices = new(StringComparer.Ordinal)
+    {
+        ["short"] = [ReviewLength.Short],
+        ["realistic"] = [ReviewLength.Realistic],
+        ["both"] = [ReviewLength.Short, ReviewLength.Realistic],
+    };
 
     /// <exception cref="ArgumentException">An unknown option, a missing or non-integer value, or one out of range.</exception>
     public static BenchOptions Parse(string[] args)
     {
         // A misspelt option or --name=value silently fell back to the default before, measuring something else.
+        var lengths = LengthChoices["both"];
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : null;
@@ -355,9 +538,18 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
             {
                 continue;
             }
+            if (name == "lengths")
+            {
+                if (i + 1 >= args.Length || !LengthChoices.TryGetValue(args[i + 1], out lengths))
+                {
+                    throw new ArgumentException($"--lengths needs one of: {string.Join(", ", LengthChoices.Keys)}");
+                }
+                i++;
+                continue;
+            }
             if (name is null || !Valued.Contains(name))
             {
-                throw new ArgumentException($"unknown option '{args[i]}'; options: {string.Join(", ", Valued.Select(v => $"--{v} N"))}, {string.Join(", ", Flags.Select(f => "--" + f))}");
+                throw new ArgumentException($"unknown option '{args[i]}'; options: {string.Join(", ", Valued.Select(v => $"--{v} N"))}, --lengths {string.Join("|", LengthChoices.Keys)}, {string.Join(", ", Flags.Select(f => "--" + f))}");
             }
             if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
             {
@@ -374,7 +566,7 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
         var trees = Get("trees", 0, 0);
         return new BenchOptions(Get("reviews", 200_000, 1), Get("batch", 500, 1), Get("concurrency", 4, 1), Get("half-load-seconds", 10, 1),
             Get("half-load-rate", 0, 0), Get("partitions", 16, 1), trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards, 1),
-            args.Contains("--silo-process"), args.Contains("--allocations"));
+            args.Contains("--silo-process"), args.Contains("--allocations"), lengths!);
     }
 }
 
