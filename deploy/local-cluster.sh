@@ -45,6 +45,8 @@ start() {
   if [ -s "$pids" ] && status >/dev/null 2>&1; then echo "local-cluster: already running (see $0 status, or $0 stop)" >&2; exit 1; fi
   mkdir -p "$dir/logs"
   : > "$pids"
+  # A start that fails half way ends what it had started, so that the next start finds its ports free.
+  trap 'echo "local-cluster: start failed; stopping what it started" >&2; stop >/dev/null 2>&1 || true' ERR
 
   echo "local-cluster: building ($config)"
   dotnet build "$root/src/Silo" -c "$config" -v q -nologo >/dev/null
@@ -60,7 +62,7 @@ start() {
   [ "$(id -u)" = 0 ] && chown postgres "$dir/pg"
   local pg_port; pg_port=$(free_port 56432)
   as_pg "$pg_bin/initdb" -D "$dir/pg/data" -A trust -U postgres >/dev/null
-  as_pg "$pg_bin/pg_ctl" -D "$dir/pg/data" -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300" -l "$dir/logs/postgres.log" -w start >/dev/null
+  as_pg "$pg_bin/pg_ctl" -D "$dir/pg/data" -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300" -l "$dir/pg/postgres.log" -w start >/dev/null
   echo "postgres $(cat "$dir/pg/data/postmaster.pid" | head -n 1) 127.0.0.1:$pg_port" >> "$pids"
   echo "$pg_bin" > "$dir/pg_bin"
   as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres revieworleans
@@ -93,7 +95,7 @@ start() {
   wait_healthy gateway "$pid" "http://127.0.0.1:$http_port/healthz" "$dir/logs/gateway.log"
 
   echo
-  echo "ReviewOrleans cluster is up: $n silo(s), one gateway, PostgreSQL on 127.0.0.1:$pg_port (logs in $dir/logs)."
+  echo "ReviewOrleans cluster is up: $n silo(s), one gateway, PostgreSQL on 127.0.0.1:$pg_port (logs in $dir/logs, the database's in $dir/pg)."
   echo "  gRPC gateway:  http://127.0.0.1:$grpc_port    e.g. dotnet run --project tools/ReviewCtl -- --gateway http://127.0.0.1:$grpc_port cluster"
   awk '$1 == "silo" { printf "  silo %-9s dashboard %s\n", $3, $4 }' "$pids"
   echo "  database:      export REVIEWORLEANS_POSTGRES=\"$REVIEWORLEANS_POSTGRES\""

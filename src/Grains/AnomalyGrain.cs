@@ -26,6 +26,7 @@ public sealed class AnomalyState
 /// the key is the shard): score, grade against the recent scores, then update. When the
 /// grade rises from zero it publishes an alert with the per-feature attribution on the "alerts" stream.
 /// </summary>
+[SpreadByKeyPlacement]
 [GrainType("anomaly")]
 public sealed partial class AnomalyGrain(
     [PersistentState("anomaly-model", StorageNames.Default)] IPersistentState<AnomalyState> state,
@@ -121,6 +122,17 @@ public sealed partial class AnomalyGrain(
     }
 
     public Task<string> GetHost() => Task.FromResult(RuntimeIdentity);
+
+    public Task<bool> MoveIfMisplaced(string silo)
+    {
+        if (silo == RuntimeIdentity)
+        {
+            return Task.FromResult(false);
+        }
+        // Moves once no request runs; the placement director picks the silo (OnDeactivateAsync flushes or saves first).
+        this.MigrateOnIdle();
+        return Task.FromResult(true);
+    }
 
     public Task<AnomalyStatus> GetStatus(int recentAlerts)
     {

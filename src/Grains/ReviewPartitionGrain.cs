@@ -23,6 +23,7 @@ namespace ReviewOrleans.Grains;
 /// </remarks>
 [Reentrant]
 [ImplicitStreamSubscription(StreamNames.Reviews)]
+[SpreadByKeyPlacement]
 [GrainType("review-partition")]
 public sealed partial class ReviewPartitionGrain(
     ISentimentScorer scorer,
@@ -120,6 +121,17 @@ public sealed partial class ReviewPartitionGrain(
     });
 
     public Task<string> GetHost() => Task.FromResult(RuntimeIdentity);
+
+    public Task<bool> MoveIfMisplaced(string silo)
+    {
+        if (silo == RuntimeIdentity)
+        {
+            return Task.FromResult(false);
+        }
+        // Moves once no request runs; the placement director picks the silo (OnDeactivateAsync flushes or saves first).
+        this.MigrateOnIdle();
+        return Task.FromResult(true);
+    }
 
     private async Task OnBatchAsync(ReviewBatch batch, StreamSequenceToken? token)
     {

@@ -27,6 +27,10 @@ public static class SiloApp
         {
             silo.UseReviewClustering(config);
             silo.AddReviewPipeline(config);
+            if (ClusterMembership.Kind(config) == "adonet")
+            {
+                silo.Services.AddHostedService<PlacementRebalancer>();
+            }
             if (endpoints.Dashboard)
             {
                 silo.AddDashboard();

@@ -30,6 +30,7 @@ public static class SiloHosting
         // activations, after the gateway had accepted the reviews.
         services.AddHostedService<SentimentModelLoader>();
 
+        silo.AddPlacementDirector<SpreadByKeyPlacement, SpreadByKeyPlacementDirector>();
         silo.AddReviewStreams(config);
         AddGrainStorage(silo, config);
         AddReminders(silo, config);

@@ -1,6 +1,7 @@
 using Grpc.Net.Client;
 using ReviewOrleans.Contracts.Api;
 using ReviewOrleans.Database;
+using Xunit.Abstractions;
 
 namespace ReviewOrleans.Platform.Tests;
 
@@ -9,17 +10,25 @@ namespace ReviewOrleans.Platform.Tests;
 /// through the membership table of one PostgreSQL, the reviews on durable ADO.NET stream queues.
 /// </summary>
 [Collection(ProcessClusterCollection.Name)]
-public sealed class ClusterTests
+public sealed class ClusterTests(ITestOutputHelper log)
 {
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+
+    private void Phase(string what) => log.WriteLine($"{_clock.Elapsed.TotalSeconds,6:F1} s  {what}");
+
     [PostgresFact]
     public async Task TwoSilosAndAGateway_OnOnePostgreSql_ShareTheWorkAndCountEveryReviewOnce()
     {
         await using var database = await TestDatabase.CreateAsync("cluster");
         await PostgresSchema.ApplyAsync(database.ConnectionString); // what `reviewctl db init` runs
         var serviceId = $"cluster-{Guid.NewGuid():N}";
+        Phase("database ready");
         await using var first = await SiloProcess.StartClusterSiloAsync(database.ConnectionString, serviceId);
+        Phase("first silo healthy");
         await using var second = await SiloProcess.StartClusterSiloAsync(database.ConnectionString, serviceId);
+        Phase("second silo healthy");
         await using var gatewayProcess = await SiloProcess.StartClusterGatewayAsync(database.ConnectionString, serviceId);
+        Phase("gateway healthy");
         using var channel = GrpcChannel.ForAddress(gatewayProcess.GrpcAddress);
         var gateway = new ReviewGateway.ReviewGatewayClient(channel);
 
@@ -34,6 +43,7 @@ public sealed class ClusterTests
         }
         var counts = await Eventually.Get(async () => await gateway.GetCountsAsync(new GetCountsRequest()),
             c => c.PerCategory.GetValueOrDefault(category) >= 3_000, "3,000 reviews counted", TimeSpan.FromSeconds(90));
+        Phase("3,000 counted");
         Assert.Equal(3_000, counts.PerCategory[category]);
         Assert.Equal(3_000, counts.TotalReviews);
         Assert.Equal(0, counts.DuplicateReviews);
@@ -42,13 +52,18 @@ public sealed class ClusterTests
         // Delivered batches are confirmed: nothing is left in the durable queues once the partitions consumed them.
         await Eventually.Get(() => database.ScalarAsync<long>("SELECT count(*) FROM OrleansStreamMessage"), n => n == 0, "the stream queues drained");
 
-        // Both silos host partitions; reviewctl cluster reads the same answer.
-        var layout = await gateway.GetClusterAsync(new GetClusterRequest());
+        // The partitions spread over both silos, P/N ± 2 each, once the rebalancer has had a round (every 10 s);
+        // reviewctl cluster reads the same answer.
+        var layout = await Eventually.Get(async () => await gateway.GetClusterAsync(new GetClusterRequest()), l =>
+        {
+            var perSilo = l.Placements.Where(p => p.Kind == "partition").GroupBy(p => p.Silo).Select(g => g.Count()).ToList();
+            return perSilo.Count == 2 && perSilo.All(n => Math.Abs(n - 8) <= 2);
+        }, "the 16 partitions spread 8 ± 2 over the two silos", TimeSpan.FromSeconds(60));
+        Phase("partitions spread");
         var activeSilos = layout.Silos.Where(s => s.Status == "Active").Select(s => s.Address).ToList();
         Assert.Equal(2, activeSilos.Count);
-        var partitionsPerSilo = layout.Placements.Where(p => p.Kind == "partition").GroupBy(p => p.Silo).ToDictionary(g => g.Key, g => g.Count());
-        Assert.Equal(16, partitionsPerSilo.Values.Sum());
-        Assert.All(partitionsPerSilo.Keys, silo => Assert.Contains(silo, activeSilos));
+        Assert.All(layout.Placements, p => Assert.Contains(p.Silo, activeSilos));
+        Assert.Equal(16, layout.Placements.Count(p => p.Kind == "partition"));
 
         // A process that disagrees with the cluster on the partition count stops at start and says why.
         var (exitCode, output) = await SiloProcess.RunToExitAsync(["src", "Gateway", "ReviewOrleans.Gateway.dll"],
@@ -58,11 +73,14 @@ public sealed class ClusterTests
         Assert.Contains("Pipeline:Partitions is 8 here, 16 in the cluster", output);
 
         // One silo leaves gracefully; the other takes over its partitions and queues and scores new reviews.
+        Phase("mismatching gateway refused");
         await second.StopAsync(TimeSpan.FromSeconds(60));
+        Phase("second silo stopped");
         var more = TestReviews.Generate(category + "-after", 500, seed: 62);
         Assert.Equal(500, (await gateway.PutReviewsAsync(TestReviews.Request(more))).AcceptedRecordCount);
         await Eventually.Get(async () => await gateway.GetCountsAsync(new GetCountsRequest()),
             c => c.PerCategory.GetValueOrDefault(category + "-after") >= 500, "500 reviews counted after a silo left", TimeSpan.FromSeconds(120));
+        Phase("500 counted after the silo left");
         layout = await gateway.GetClusterAsync(new GetClusterRequest());
         Assert.Single(layout.Silos, s => s.Status == "Active");
         Assert.All(layout.Placements, p => Assert.Equal(layout.Silos.Single(s => s.Status == "Active").Address, p.Silo));

@@ -27,7 +27,7 @@ public sealed class TestDatabase : IAsyncDisposable
             await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", server);
             await create.ExecuteNonQueryAsync();
         }
-        var connectionString = new NpgsqlConnectionStringBuilder(PostgresFactAttribute.ConnectionString) { Database = name, Pooling = false }.ConnectionString;
+        var connectionString = new NpgsqlConnectionStringBuilder(PostgresFactAttribute.ConnectionString) { Database = name }.ConnectionString;
         return new TestDatabase(name, connectionString);
     }
 

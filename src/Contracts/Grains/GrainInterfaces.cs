@@ -13,6 +13,12 @@ public interface IReviewPartitionGrain : IGrainWithIntegerKey
 
     /// <summary>The silo this activation runs on, as Orleans writes a silo address (S{ip}:{port}:{generation}).</summary>
     Task<string> GetHost();
+
+    /// <summary>
+    /// Migrates (flushing first) when running elsewhere than <paramref name="silo"/>, the silo its placement now
+    /// chooses; returns whether it moves.
+    /// </summary>
+    Task<bool> MoveIfMisplaced(string silo);
 }
 
 /// <summary>One product category's timer-driven tumbling windows and their persisted history. Keyed by category.</summary>
@@ -50,6 +56,9 @@ public interface IAnomalyGrain : IGrainWithIntegerKey
 
     /// <summary>The silo this activation runs on (S{ip}:{port}:{generation}).</summary>
     Task<string> GetHost();
+
+    /// <summary>Migrates (saving the forest first) when running elsewhere than <paramref name="silo"/>; returns whether it moves.</summary>
+    Task<bool> MoveIfMisplaced(string silo);
 }
 
 /// <summary>Exact totals and distinct counts per window, merged from the partitions. Keyed by "global".</summary>
