@@ -37,6 +37,43 @@ public sealed class ReviewCtlTests(PlatformClusterFixture fixture)
         return (process.ExitCode, await output, await error);
     }
 
+    [Theory]
+    [InlineData("version")]
+    [InlineData("send")]
+    [InlineData("generate")]
+    [InlineData("categories")]
+    [InlineData("category")]
+    [InlineData("counts")]
+    [InlineData("anomaly")]
+    [InlineData("priority")]
+    [InlineData("ack")]
+    [InlineData("deadletters")]
+    [InlineData("watch")]
+    [InlineData("cluster")]
+    [InlineData("model")]
+    [InlineData("model", "train")]
+    [InlineData("model", "eval")]
+    [InlineData("rcf")]
+    [InlineData("hll")]
+    [InlineData("bench")]
+    [InlineData("bench", "rcf")]
+    [InlineData("bench", "hll")]
+    [InlineData("bench", "sentiment")]
+    [InlineData("db")]
+    [InlineData("db", "init")]
+    [InlineData("db", "status")]
+    [InlineData("db", "forget-settings")]
+    public async Task EveryCommandAndSubcommand_AnswersHelp_WithItsUsage(params string[] command)
+    {
+        var (exitCode, output, error) = await RunReviewCtl([.. command, "--help"]);
+        Assert.True(exitCode == 0, $"reviewctl {string.Join(' ', command)} --help exited {exitCode}: {error}");
+        Assert.StartsWith("usage: reviewctl " + command[0], output.TrimStart());
+        if (command.Length > 1)
+        {
+            Assert.Contains(command[1], output);
+        }
+    }
+
     [Fact]
     public async Task GenerateThenSend_JsonlWithMalformedRecords_ReportsAcceptedAndFailedWithReasons()
     {

@@ -34,6 +34,14 @@ if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
     return args.Length == 0 ? 2 : 0;
 }
 
+// `reviewctl COMMAND [SUBCOMMAND] --help` answers with the usage, before any option is parsed. Commands that parse
+// --help themselves (model, rcf, hll) are not listed there and keep their own text.
+if (CommandHelp.For(args) is { } usage)
+{
+    Console.WriteLine(usage);
+    return 0;
+}
+
 if (!commands.TryGetValue(args[0], out var command))
 {
     Console.Error.WriteLine($"reviewctl: unknown command '{args[0]}' (try reviewctl --help)");

@@ -14,7 +14,7 @@ namespace ReviewOrleans.ReviewCtl.Commands;
 /// <summary><c>reviewctl model train|eval</c>: trains the default sentiment model and evaluates any model.</summary>
 internal static class ModelCommand
 {
-    private const string Usage =
+    public const string Usage =
         "usage: reviewctl model train [--data DIR] [--out DIR] [--seed N] [--epochs N] [--lr X] [--dim N] [--buckets N] [--max-words N] [--ensemble K] [--negation-scope N] [--pooling mean|sqrt] [--lexicon vader|afinn-165|none] [--dropout P] [--adagrad] [--dev-only [--train-datasets NAME,...]] [--include-dev] [--json]\n" +
         "       reviewctl model eval [FILE...] [--builtin] [--model PATH] [--data DIR] [--no-lexicon (no AFINN baseline)] [--categories] [--json]";
 
