@@ -29,12 +29,15 @@ public sealed partial class CategoryGrain(
     [PersistentState("category-windows", StorageNames.Default)] IPersistentState<CategoryState> state,
     IOptions<PipelineOptions> options,
     TimeProvider clock,
-    ILogger<CategoryGrain> logger) : Grain, ICategoryGrain
+    ILogger<CategoryGrain> logger) : Grain, ICategoryGrain, IRemindable
 {
+    private const string CloseWindowsReminder = "close-windows";
+
     private readonly PipelineOptions _options = options.Value;
     private TumblingWindowAggregator _windows = null!;
     private IAsyncStream<WindowSnapshot> _metrics = null!;
     private bool _dirty;
+    private bool _reminderRegistered;
     private List<WindowSnapshot> _unpublished = [];
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -108,6 +111,12 @@ public sealed partial class CategoryGrain(
         }
         deliveries.MarkApplied(token);
         _dirty = true;
+        if (_options.WindowReminders && !_reminderRegistered && _windows.OpenWindowCount > 0)
+        {
+            // Before the call returns, so that a silo dying after it still leaves the windows a wake-up.
+            await this.RegisterOrUpdateReminder(CloseWindowsReminder, _options.WindowReminderPeriod, _options.WindowReminderPeriod);
+            _reminderRegistered = true;
+        }
         if (deadLetters.Count == 0)
         {
             return;
@@ -163,6 +172,24 @@ public sealed partial class CategoryGrain(
         await _metrics.OnNextBatchAsync(published);
         _unpublished = [];
         return published.Count;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != CloseWindowsReminder)
+        {
+            return;
+        }
+        await Tick();
+        if (_windows.OpenWindowCount == 0 && _unpublished.Count == 0)
+        {
+            // Nothing left to close: an idle category stops waking up until its next review registers it again.
+            if (await this.GetReminder(CloseWindowsReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+            _reminderRegistered = false;
+        }
     }
 
     public Task<CategoryHistory> GetHistory(int lastWindows)

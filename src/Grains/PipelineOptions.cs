@@ -32,6 +32,17 @@ public sealed class PipelineOptions
     /// <summary>How often category grains close due windows.</summary>
     public TimeSpan WindowTick { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Whether a category grain with open windows keeps a durable reminder (every <see cref="WindowReminderPeriod"/>) that
+    /// re-activates it to close them when no more traffic comes: after its silo died or it was collected as idle, its
+    /// windows would otherwise wait for the category's next review. Set by the silo when a reminder service is
+    /// configured (Reminders:Provider, adonet in the cluster profile).
+    /// </summary>
+    public bool WindowReminders { get; set; }
+
+    /// <summary>Period of the category grains' wake-up reminder (1 min, Orleans' default minimum reminder period).</summary>
+    public TimeSpan WindowReminderPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>Closed windows kept per category (default 720: an hour of 5 s windows).</summary>
     public int HistoryWindows { get; set; } = 720;
 
@@ -105,6 +116,7 @@ public sealed class PipelineOptions
     {
         Require(Partitions is >= 1 and <= 4096, nameof(Partitions), "must be 1..4096");
         Require(WindowSize >= TimeSpan.FromMilliseconds(100), nameof(WindowSize), "must be at least 100 ms");
+        Require(WindowReminderPeriod > TimeSpan.Zero, nameof(WindowReminderPeriod), "must be positive");
         Require(AllowedLateness >= TimeSpan.Zero, nameof(AllowedLateness), "must not be negative");
         Require(FlushInterval > TimeSpan.Zero, nameof(FlushInterval), "must be positive");
         Require(WindowTick > TimeSpan.Zero, nameof(WindowTick), "must be positive");

@@ -20,8 +20,6 @@ public static class SiloApp
         profile.ApplyTo(builder.Configuration);
         var config = builder.Configuration;
         var endpoints = SiloEndpoints.From(config);
-        // Before joining: a database this build cannot use, or settings the cluster does not share, stop the silo here.
-        ClusterDatabase.PrepareAsync(config, "silo").GetAwaiter().GetResult();
 
         builder.UseOrleans(silo =>
         {

@@ -19,6 +19,9 @@ public static class SiloHosting
     /// <summary>Configures the silo from <paramref name="config"/> (sections Pipeline, Model, Storage, Streams).</summary>
     public static ISiloBuilder AddReviewPipeline(this ISiloBuilder silo, IConfiguration config)
     {
+        // Before joining: a database this build cannot use, or settings the cluster does not share, stop the silo here
+        // (and the schema is applied here when Storage:ApplySchema allows, for TestingHost silos as for processes).
+        ClusterDatabase.PrepareAsync(config, "silo").GetAwaiter().GetResult();
         var services = silo.Services;
         services.AddOptions<PipelineOptions>()
             .Bind(config.GetSection(PipelineOptions.SectionName))
@@ -96,6 +99,15 @@ public static class SiloHosting
     private static void AddReminders(ISiloBuilder silo, IConfiguration config)
     {
         var provider = config.GetValue("Reminders:Provider", "none")!.ToLowerInvariant();
+        if (provider != "none")
+        {
+            silo.Services.PostConfigure<PipelineOptions>(o => o.WindowReminders = true);
+            // Orleans refuses reminders more frequent than this (1 min by default); tests shorten both.
+            if (config.GetValue<TimeSpan?>("Reminders:MinimumPeriod") is { } minimum)
+            {
+                silo.Services.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = minimum);
+            }
+        }
         switch (provider)
         {
             case "none":
