@@ -28,6 +28,7 @@ public static class GatewayHosting
             .Validate(o => o.AnomalyShards >= 1, "Pipeline:AnomalyShards must be at least 1")
             .Validate(o => o.MaxBatchRecords >= 1, "Gateway:MaxBatchRecords must be at least 1")
             .Validate(o => o.WatchBuffer >= 1, "Gateway:WatchBuffer must be at least 1")
+            .Validate(o => o.WatchCheckInterval > TimeSpan.Zero, "Gateway:WatchCheckInterval must be positive")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ReviewIngestor>();

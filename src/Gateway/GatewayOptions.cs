@@ -19,4 +19,7 @@ public sealed class GatewayOptions
 
     /// <summary>Buffered items per watcher of WatchMetrics/WatchAlerts before the oldest are dropped for that watcher.</summary>
     public int WatchBuffer { get; set; } = 10_000;
+
+    /// <summary>How often the gateway checks that its stream subscriptions (WatchMetrics, WatchAlerts) are still registered.</summary>
+    public TimeSpan WatchCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 }
