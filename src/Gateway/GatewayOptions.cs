@@ -6,7 +6,7 @@ namespace ReviewOrleans.Gateway;
 public sealed class GatewayOptions
 {
     /// <summary>Stream keys to spread reviews over; must match the silos' Pipeline:Partitions.</summary>
-    public int Partitions { get; set; } = 16;
+    public int Partitions { get; set; } = StreamNames.DefaultPartitions;
 
     /// <summary>Anomaly grains to ask for GetAnomaly; must match the silos' Pipeline:AnomalyShards.</summary>
     public int AnomalyShards { get; set; } = StreamNames.DefaultAnomalyShards;

@@ -10,7 +10,7 @@ public sealed class PipelineOptions
     public const string SectionName = "Pipeline";
 
     /// <summary>Stream keys of the "reviews" stream, hence review partition grains (default 16).</summary>
-    public int Partitions { get; set; } = 16;
+    public int Partitions { get; set; } = StreamNames.DefaultPartitions;
 
     /// <summary>Tumbling window length (default 5 s, as the reference pipeline's STEP).</summary>
     public TimeSpan WindowSize { get; set; } = TimeSpan.FromSeconds(5);

@@ -37,7 +37,7 @@ public static class ClusterDatabase
         if (ClusterMembership.Kind(config) == "adonet")
         {
             var settings = new ClusterSettings(
-                config.GetValue("Pipeline:Partitions", 16),
+                config.GetValue("Pipeline:Partitions", StreamNames.DefaultPartitions),
                 config.GetValue("Pipeline:AnomalyShards", StreamNames.DefaultAnomalyShards),
                 ReviewStreamProvider.Queues(config));
             await settings.RecordOrCompareAsync(connectionString, ClusterMembership.ServiceId(config),

@@ -69,7 +69,7 @@ internal sealed partial class PlacementRebalancer(
     }
 
     private static string[] Active(ClusterMembershipSnapshot snapshot) =>
-        [.. snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress.ToString()).Order(StringComparer.Ordinal)];
+        [.. SpreadByKeyPlacementDirector.ActiveSilos(snapshot).Select(s => s.ToString()).Order(StringComparer.Ordinal)];
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Moving {Moved} partition or anomaly grain(s) to their silos among {Silos} active")]
     private partial void LogMoved(int moved, int silos);

@@ -19,13 +19,16 @@ internal sealed partial class SpreadByKeyPlacementDirector(
 {
     public Task<SiloAddress> OnAddActivation(PlacementStrategy strategy, PlacementTarget target, IPlacementContext context)
     {
-        var active = membership.CurrentSnapshot.Members.Values
-            .Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress).ToArray();
+        var active = ActiveSilos(membership.CurrentSnapshot);
         var silos = active.Length > 0 ? active : context.GetCompatibleSilos(target);
         var chosen = SpreadByKeyPlacement.Choose(target.GrainIdentity.GetIntegerKey(), silos, s => s.ToString());
         LogPlaced(target.GrainIdentity, chosen, silos.Length);
         return Task.FromResult(chosen);
     }
+
+    /// <summary>The silos a key may be placed on; the rebalancer moves grains by the same list.</summary>
+    public static SiloAddress[] ActiveSilos(ClusterMembershipSnapshot snapshot) =>
+        [.. snapshot.Members.Values.Where(m => m.Status == SiloStatus.Active).Select(m => m.SiloAddress)];
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Placed {Grain} on {Silo} of {Silos} active silo(s)")]
     private partial void LogPlaced(GrainId grain, SiloAddress silo, int silos);

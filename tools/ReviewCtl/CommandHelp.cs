@@ -40,14 +40,7 @@ internal static class CommandHelp
         ["deadletters"] = "usage: reviewctl deadletters [--limit N]" + Gateway + "\n  --limit N       newest records to show (20)",
         ["watch"] = "usage: reviewctl watch metrics|alerts [--category NAME] [--max N]" + Gateway + "\n  --category NAME only this category's windows (metrics)\n  --max N         stop after N items",
         ["cluster"] = "usage: reviewctl cluster" + Gateway + "\n\nThe silos of the membership table (status, address, uptime) and the silo hosting each partition and anomaly shard.",
-        ["db"] = """
-        usage: reviewctl db init|status|forget-settings [--connection CS]
-
-          init              apply db/postgresql/ up to this build's version (idempotent)
-          status            the database's schema version and this build's (exit code 1 when they differ)
-          forget-settings   --service-id ID: forget the partitions, shards and queues a service recorded
-          --connection CS   an Npgsql connection string (default $REVIEWORLEANS_POSTGRES)
-        """,
+        ["db"] = Commands.DbCommand.Usage,
         ["db init"] = "usage: reviewctl db init [--connection CS]\n\nApplies each db/postgresql/ script newer than the database's schema_version, in one transaction.\n  --connection CS   an Npgsql connection string (default $REVIEWORLEANS_POSTGRES)",
         ["db status"] = "usage: reviewctl db status [--connection CS]\n\nPrints the database's schema version and this build's; exit code 1 when they differ.\n  --connection CS   an Npgsql connection string (default $REVIEWORLEANS_POSTGRES)",
         ["db forget-settings"] = "usage: reviewctl db forget-settings --service-id ID [--connection CS]\n\nForgets the settings a service recorded; stop every silo and gateway of it first.\n  --connection CS   an Npgsql connection string (default $REVIEWORLEANS_POSTGRES)",

@@ -41,6 +41,9 @@ public static class StreamNames
         return (int)(System.IO.Hashing.XxHash3.HashToUInt64(buffer[..count]) % (ulong)partitions);
     }
 
+    /// <summary>Default of Pipeline:Partitions, the stream keys (and partition grains) reviews are spread over.</summary>
+    public const int DefaultPartitions = 16;
+
     /// <summary>Default of Pipeline:AnomalyShards, the anomaly grains (forests) the partitions feed.</summary>
     public const int DefaultAnomalyShards = 2;
 

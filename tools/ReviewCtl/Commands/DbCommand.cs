@@ -9,7 +9,8 @@ namespace ReviewOrleans.ReviewCtl.Commands;
 /// </summary>
 internal static class DbCommand
 {
-    private const string Usage = """
+    /// <summary>Also what <c>reviewctl db --help</c> prints (<see cref="CommandHelp"/>).</summary>
+    public const string Usage = """
         usage: reviewctl db init [--connection CS]              apply db/postgresql/ up to this build's version (idempotent)
                reviewctl db status [--connection CS]            the database's schema version and this build's
                reviewctl db forget-settings --service-id ID [--connection CS]
@@ -21,17 +22,13 @@ internal static class DbCommand
 
     public static async Task<int> RunAsync(string[] args)
     {
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        // --help and -h never get here: Program answers them from CommandHelp, which prints this Usage.
+        if (args.Length == 0 || args[0] == "help")
         {
             Console.WriteLine(Usage);
             return args.Length == 0 ? 2 : 0;
         }
         var cl = new CommandLine(args[1..]);
-        if (cl.Flag("help"))
-        {
-            Console.WriteLine(Usage);
-            return 0;
-        }
         var connection = cl.String("connection") ?? Environment.GetEnvironmentVariable("REVIEWORLEANS_POSTGRES")
             ?? throw new CommandLineException("no database: give --connection \"Host=…;Port=…;Username=…;Database=…\" or set REVIEWORLEANS_POSTGRES");
         try
