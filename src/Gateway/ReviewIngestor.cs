@@ -121,7 +121,7 @@ public sealed partial class ReviewIngestor(
         {
             await Task.WhenAll(
                 cluster.GetGrain<IDeadLetterGrain>(0).Add(deadLetters),
-                cluster.GetGrain<ICountingGrain>("global").Add(DeliveryToken.Unsequenced, new CountDelta { Rejected = deadLetters.Count }));
+                cluster.GetGrain<ICountingGrain>("global").Add(LogRange.Unsequenced, new CountDelta { Rejected = deadLetters.Count }));
         }
         catch (Exception ex)
         {

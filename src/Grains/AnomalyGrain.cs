@@ -17,8 +17,8 @@ public sealed class AnomalyState
     [Id(4)] public double LastScore { get; set; }
     [Id(5)] public double LastGrade { get; set; }
 
-    /// <summary>The last delivery applied from each partition; saved with the forest it went into.</summary>
-    [Id(6)] public DeliveryLedger Deliveries { get; set; } = new();
+    /// <summary>The log sequence applied through from each partition; saved with the forest it went into.</summary>
+    [Id(7)] public DeliveryMarks Marks { get; set; } = new();
 }
 
 /// <summary>
@@ -54,8 +54,10 @@ public sealed partial class AnomalyGrain(
             }
             _forest = new RandomCutForest(_options.ForestOptions(_featureNames.Count, seed: 42 + this.GetPrimaryKeyLong()));
             _grader = new AnomalyGrader();
-            state.State = new AnomalyState { Profile = _options.AnomalyProfile };
+            // The marks stay: the rows they cover were applied to the model being replaced, not waiting to be.
+            state.State = new AnomalyState { Profile = _options.AnomalyProfile, Marks = saved.Marks };
         }
+        state.State.Marks.Loaded();
         _alerts = this.GetStreamProvider(StreamNames.Provider)
             .GetStream<AnomalyAlertRecord>(StreamId.Create(StreamNames.Alerts, StreamNames.AllKey));
         this.RegisterGrainTimer(static (grain, _) => grain.SaveIfChangedAsync(), this,
@@ -65,13 +67,16 @@ public sealed partial class AnomalyGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => SaveIfChangedAsync();
 
-    public async Task Observe(DeliveryToken token, List<AnomalyObservation> observations)
+    public async Task<DeliveryReceipt> Observe(LogRange range, List<AnomalyObservation> observations)
     {
         List<AnomalyAlertRecord>? raised = null;
         var current = state.State;
-        if (current.Deliveries.WasApplied(token))
+        switch (current.Marks.Check(range))
         {
-            return; // re-sent after a call that failed once it was applied here: the forest must not learn it twice
+            case DeliveryCheck.AlreadyApplied:
+                return current.Marks.Receipt(range); // the forest must not learn rows twice
+            case DeliveryCheck.Refuse:
+                return current.Marks.Receipt(range, accepted: false);
         }
         foreach (var observation in observations)
         {
@@ -102,7 +107,7 @@ public sealed partial class AnomalyGrain(
             current.LastScore = score;
             current.LastGrade = grade.Grade;
         }
-        current.Deliveries.MarkApplied(token);
+        current.Marks.MarkApplied(range);
         _dirty = true;
         if (raised is not null)
         {
@@ -119,6 +124,7 @@ public sealed partial class AnomalyGrain(
                 LogAlertsNotPublished(ex, this.GetPrimaryKeyLong(), raised.Count);
             }
         }
+        return current.Marks.Receipt(range);
     }
 
     public Task<string> GetHost() => Task.FromResult(RuntimeIdentity);
@@ -178,7 +184,9 @@ public sealed partial class AnomalyGrain(
         }
         state.State.Forest = _forest.ToBytes();
         state.State.Grader = _grader.ToBytes();
+        var written = state.State.Marks.BeforeSave();
         await state.WriteStateAsync();
+        state.State.Marks.Saved(written);
         _dirty = false;
     }
 

@@ -16,8 +16,8 @@ public sealed class CategoryState
     /// <summary>Closed windows, oldest first, at most <see cref="PipelineOptions.HistoryWindows"/>.</summary>
     [Id(1)] public List<WindowSnapshot> History { get; set; } = [];
 
-    /// <summary>The last delivery applied from each partition; saved with the windows it went into.</summary>
-    [Id(2)] public DeliveryLedger Deliveries { get; set; } = new();
+    /// <summary>The log sequence applied through from each partition; saved with the windows it went into.</summary>
+    [Id(3)] public DeliveryMarks Marks { get; set; } = new();
 }
 
 /// <summary>
@@ -52,6 +52,7 @@ public sealed partial class CategoryGrain(
         _windows = state.State.Windows is { } saved
             ? TumblingWindowAggregator.FromBytes(saved, windowOptions)
             : new TumblingWindowAggregator(windowOptions);
+        state.State.Marks.Loaded();
         _metrics = this.GetStreamProvider(StreamNames.Provider)
             .GetStream<WindowSnapshot>(StreamId.Create(StreamNames.Metrics, StreamNames.AllKey));
         this.RegisterGrainTimer(static (grain, _) => grain.Tick(), this,
@@ -67,12 +68,15 @@ public sealed partial class CategoryGrain(
         }
     }
 
-    public async Task MergePartials(DeliveryToken token, List<CategoryPartial> partials)
+    public async Task<DeliveryReceipt> MergePartials(LogRange range, List<CategoryPartial> partials)
     {
-        var deliveries = state.State.Deliveries;
-        if (deliveries.WasApplied(token))
+        var marks = state.State.Marks;
+        switch (marks.Check(range))
         {
-            return; // re-sent after a call that failed once it was applied here
+            case DeliveryCheck.AlreadyApplied:
+                return marks.Receipt(range);
+            case DeliveryCheck.Refuse:
+                return marks.Receipt(range, accepted: false);
         }
         var deadLetters = new List<DeadLetterRecord>();
         foreach (var partial in partials)
@@ -109,7 +113,7 @@ public sealed partial class CategoryGrain(
                 });
             }
         }
-        deliveries.MarkApplied(token);
+        marks.MarkApplied(range);
         _dirty = true;
         if (_options.WindowReminders && !_reminderRegistered && _windows.OpenWindowCount > 0)
         {
@@ -119,7 +123,7 @@ public sealed partial class CategoryGrain(
         }
         if (deadLetters.Count == 0)
         {
-            return;
+            return marks.Receipt(range);
         }
         try
         {
@@ -131,6 +135,7 @@ public sealed partial class CategoryGrain(
             // them twice. The dead letters are logged instead.
             LogDeadLettersLost(ex, this.GetPrimaryKeyString(), deadLetters.Count, string.Join("; ", deadLetters.Select(d => d.Message)));
         }
+        return marks.Receipt(range);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Category {Category}: {Count} dead letters could not be stored: {Messages}")]
@@ -225,7 +230,9 @@ public sealed partial class CategoryGrain(
     private async Task SaveAsync()
     {
         state.State.Windows = _windows.ToBytes();
+        var written = state.State.Marks.BeforeSave();
         await state.WriteStateAsync();
+        state.State.Marks.Saved(written);
         _dirty = false;
     }
 }

@@ -20,8 +20,8 @@ public sealed class CountingState
 
     [Id(6)] public byte[]? AllTimeDistinct { get; set; }
 
-    /// <summary>The last delivery applied from each partition; saved with the totals it went into.</summary>
-    [Id(7)] public DeliveryLedger Deliveries { get; set; } = new();
+    /// <summary>The log sequence applied through from each partition; saved with the totals it went into.</summary>
+    [Id(8)] public DeliveryMarks Marks { get; set; } = new();
 }
 
 /// <summary>
@@ -49,6 +49,7 @@ public sealed partial class CountingGrain(
             _windows[start] = DistinctCounter.FromBytes(bytes);
         }
         _allTime = state.State.AllTimeDistinct is { } all ? DistinctCounter.FromBytes(all) : new DistinctCounter();
+        state.State.Marks.Loaded();
         this.RegisterGrainTimer(static (grain, _) => grain.SaveIfChangedAsync(), this,
             new GrainTimerCreationOptions(SaveInterval, SaveInterval) { KeepAlive = true });
         return Task.CompletedTask;
@@ -56,12 +57,15 @@ public sealed partial class CountingGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => SaveIfChangedAsync();
 
-    public Task Add(DeliveryToken token, CountDelta delta)
+    public Task<DeliveryReceipt> Add(LogRange range, CountDelta delta)
     {
         var s = state.State;
-        if (s.Deliveries.WasApplied(token))
+        switch (s.Marks.Check(range))
         {
-            return Task.CompletedTask; // re-sent after a call that failed once it was applied here
+            case DeliveryCheck.AlreadyApplied:
+                return Task.FromResult(s.Marks.Receipt(range));
+            case DeliveryCheck.Refuse:
+                return Task.FromResult(s.Marks.Receipt(range, accepted: false));
         }
         // Decoded before anything is added: a call applies all of a delivery or none of it, since half a delivery
         // re-sent under the same token would be ignored, and re-sent under a new one would count twice.
@@ -74,7 +78,7 @@ public sealed partial class CountingGrain(
             }
             catch (ArgumentException ex)
             {
-                LogUndecodableCounter(ex, token.Sender, start);
+                LogUndecodableCounter(ex, range.Partition, start);
             }
         }
         s.TotalReviews += delta.Reviews;
@@ -96,9 +100,9 @@ public sealed partial class CountingGrain(
         {
             _windows.Remove(_windows.Keys.First());
         }
-        s.Deliveries.MarkApplied(token);
+        s.Marks.MarkApplied(range);
         _dirty = true;
-        return Task.CompletedTask;
+        return Task.FromResult(s.Marks.Receipt(range));
     }
 
     public Task<CountReport> GetReport(int lastWindows)
@@ -128,7 +132,9 @@ public sealed partial class CountingGrain(
         }
         state.State.DistinctPerWindow = new SortedDictionary<long, byte[]>(_windows.ToDictionary(w => w.Key, w => w.Value.ToBytes()));
         state.State.AllTimeDistinct = _allTime.ToBytes();
+        var written = state.State.Marks.BeforeSave();
         await state.WriteStateAsync();
+        state.State.Marks.Saved(written);
         _dirty = false;
     }
 

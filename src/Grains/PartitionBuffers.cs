@@ -6,29 +6,25 @@ using ReviewOrleans.Contracts.Reviews;
 namespace ReviewOrleans.Grains;
 
 /// <summary>
-/// What a partition grain gathered since its last flush: per-(category, window) pre-aggregates, counts and distinct
-/// counters, anomaly observations, priority reviews, dead letters. <see cref="SendAsync"/> delivers each part and
-/// removes it once delivered, so after a failed flush <see cref="FoldInto"/> puts back only what was not attempted.
-/// A part for a receiver that adds things up (windows, counts, a forest) whose call failed may have been applied
-/// there (a call can time out after its receiver applied it), so it is not put back: it waits in
-/// <see cref="UnconfirmedDeliveries"/> with its <see cref="DeliveryToken"/> and goes again, unchanged and before
-/// anything newer, until the receiver confirms it; receivers ignore a token they have applied. Priority queues and
-/// dead letters de-duplicate by review id and record id, so their parts are simply put back.
+/// The effects of a range of a partition's batches on its receivers: per-(category, window) pre-aggregates, counts
+/// and distinct counters, anomaly observations, priority reviews, dead letters, categories to register. One batch's
+/// effects become a log row (<see cref="ToEntry"/>); a range of rows read back from the log folds into one
+/// (<see cref="Fold"/>), and each receiver gets its part of it (<see cref="Receivers"/>).
 /// </summary>
 internal sealed class PartitionBuffers(long windowSizeMs)
 {
     private readonly Dictionary<(string Category, long Start), CategoryPartial> _partials = [];
-    private Dictionary<long, DistinctCounter> _distinct = [];
-    private readonly Dictionary<string, List<PriorityReviewRecord>> _priority = [];
-    private List<DeadLetterRecord> _deadLetters = [];
-    private HashSet<string> _categories = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, DistinctCounter> _distinct = [];
+    private readonly Dictionary<string, List<PriorityReviewRecord>> _priority = new(StringComparer.Ordinal);
+    private readonly List<DeadLetterRecord> _deadLetters = [];
+    private readonly HashSet<string> _categories = new(StringComparer.Ordinal);
 
-    public CountDelta Counts { get; private set; } = new();
+    public CountDelta Counts { get; } = new();
 
-    public List<AnomalyObservation> Observations { get; private set; } = [];
+    public List<AnomalyObservation> Observations { get; } = [];
 
     public bool IsEmpty => _partials.Count == 0 && Counts.IsEmpty && _distinct.Count == 0 && Observations.Count == 0
-        && _priority.Count == 0 && _deadLetters.Count == 0 && _categories.Count == 0; // categories: a failed registration is retried
+        && _priority.Count == 0 && _deadLetters.Count == 0 && _categories.Count == 0;
 
     /// <param name="idHash">The review id's <see cref="DistinctCounter.Hash"/>, already computed for de-duplication.</param>
     public void Add(ReviewMessage review, ulong idHash, int predictedStars, double expectedStars, long timestampMs)
@@ -37,10 +33,9 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         AddToPartial(review.ProductCategory, start, timestampMs, predictedStars, expectedStars);
         AddToPartial(StreamNames.AllCategories, start, timestampMs, predictedStars, expectedStars);
 
-        var counts = Counts;
-        counts.Reviews++;
-        Increment(counts.PerCategory, review.ProductCategory);
-        Increment(counts.PerSource, string.IsNullOrEmpty(review.Source) ? "unknown" : review.Source);
+        Counts.Reviews++;
+        Increment(Counts.PerCategory, review.ProductCategory);
+        Increment(Counts.PerSource, string.IsNullOrEmpty(review.Source) ? "unknown" : review.Source);
         if (!_distinct.TryGetValue(start, out var distinct))
         {
             distinct = new DistinctCounter();
@@ -50,14 +45,8 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         _categories.Add(review.ProductCategory);
     }
 
-    public void AddPriority(ReviewMessage review, int predictedStars, double expectedStars, long nowMs)
-    {
-        if (!_priority.TryGetValue(review.ProductCategory, out var list))
-        {
-            list = [];
-            _priority[review.ProductCategory] = list;
-        }
-        list.Add(new PriorityReviewRecord
+    public void AddPriority(ReviewMessage review, int predictedStars, double expectedStars, long nowMs) =>
+        PriorityOf(review.ProductCategory).Add(new PriorityReviewRecord
         {
             ReviewId = review.ReviewId,
             Category = review.ProductCategory,
@@ -69,7 +58,6 @@ internal sealed class PartitionBuffers(long windowSizeMs)
             Source = review.Source,
             ReceivedMs = nowMs,
         });
-    }
 
     /// <summary>Keeps a delivery failure of the reviews stream as a dead letter (no review to attach).</summary>
     public void RecordStreamError(string message, long nowMs) => AddStreamDeadLetter("", "delivery", message, nowMs);
@@ -82,11 +70,7 @@ internal sealed class PartitionBuffers(long windowSizeMs)
     }
 
     private void AddStreamDeadLetter(string field, string rule, string message, long nowMs) =>
-        AddDeadLetter("stream", field, rule, message, nowMs);
-
-    /// <summary>A dead letter about records as a whole (no review id): the stream's losses, what Bound drops.</summary>
-    private void AddDeadLetter(string stage, string field, string rule, string message, long nowMs) =>
-        _deadLetters.Add(new DeadLetterRecord { TimeMs = nowMs, Field = field, Rule = rule, Message = message, Stage = stage });
+        _deadLetters.Add(new DeadLetterRecord { TimeMs = nowMs, Field = field, Rule = rule, Message = message, Stage = "stream" });
 
     public void Reject(ReviewMessage review, ReviewRejection rejection, long nowMs)
     {
@@ -103,232 +87,152 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         });
     }
 
-    /// <summary>
-    /// Moves what this (older) buffer still holds into <paramref name="newer"/>, ahead of the newer items, so that a
-    /// retried flush sends observations and queue entries in their original order.
-    /// </summary>
-    public void FoldInto(PartitionBuffers newer)
+    /// <summary>This (one batch's) effects as a log row.</summary>
+    public PartitionLogEntry ToEntry() => new()
     {
-        foreach (var (key, partial) in _partials)
+        Partials = [.. _partials.Values],
+        Counts = CountsPart(),
+        Observations = Observations,
+        Priority = [.. _priority.Values.SelectMany(p => p)],
+        DeadLetters = _deadLetters,
+        Categories = [.. _categories],
+    };
+
+    /// <summary>Adds a log row's effects after those already here, so that observations and queue entries keep their order.</summary>
+    public void Fold(PartitionLogEntry entry)
+    {
+        foreach (var partial in entry.Partials)
         {
-            if (newer._partials.TryGetValue(key, out var later))
+            var key = (partial.Category, partial.WindowStartMs);
+            if (!_partials.TryGetValue(key, out var into))
             {
-                later.Count += partial.Count;
-                later.SumExpectedStars += partial.SumExpectedStars;
-                later.MaxTimestampMs = Math.Max(later.MaxTimestampMs, partial.MaxTimestampMs);
-                for (var i = 0; i < later.StarCounts.Length; i++)
-                {
-                    later.StarCounts[i] += partial.StarCounts[i];
-                }
+                into = new CategoryPartial { Category = partial.Category, WindowStartMs = partial.WindowStartMs, MaxTimestampMs = partial.MaxTimestampMs };
+                _partials[key] = into;
+            }
+            into.Count += partial.Count;
+            into.SumExpectedStars += partial.SumExpectedStars;
+            into.MaxTimestampMs = Math.Max(into.MaxTimestampMs, partial.MaxTimestampMs);
+            for (var i = 0; i < into.StarCounts.Length; i++)
+            {
+                into.StarCounts[i] += partial.StarCounts[i];
+            }
+        }
+        Counts.Reviews += entry.Counts.Reviews;
+        Counts.Rejected += entry.Counts.Rejected;
+        Counts.Duplicates += entry.Counts.Duplicates;
+        foreach (var (key, n) in entry.Counts.PerCategory)
+        {
+            Counts.PerCategory[key] = Counts.PerCategory.GetValueOrDefault(key) + n;
+        }
+        foreach (var (key, n) in entry.Counts.PerSource)
+        {
+            Counts.PerSource[key] = Counts.PerSource.GetValueOrDefault(key) + n;
+        }
+        foreach (var (start, bytes) in entry.Counts.DistinctPerWindow)
+        {
+            var counter = DistinctCounter.FromBytes(bytes);
+            if (_distinct.TryGetValue(start, out var into))
+            {
+                into.Merge(counter);
             }
             else
             {
-                newer._partials[key] = partial;
+                _distinct[start] = counter;
             }
         }
-        newer.Counts.Reviews += Counts.Reviews;
-        newer.Counts.Rejected += Counts.Rejected;
-        newer.Counts.Duplicates += Counts.Duplicates;
-        foreach (var (key, n) in Counts.PerCategory)
+        Observations.AddRange(entry.Observations);
+        foreach (var review in entry.Priority)
         {
-            newer.Counts.PerCategory[key] = newer.Counts.PerCategory.GetValueOrDefault(key) + n;
+            PriorityOf(review.Category).Add(review);
         }
-        foreach (var (key, n) in Counts.PerSource)
-        {
-            newer.Counts.PerSource[key] = newer.Counts.PerSource.GetValueOrDefault(key) + n;
-        }
-        foreach (var (start, counter) in _distinct)
-        {
-            if (newer._distinct.TryGetValue(start, out var later))
-            {
-                counter.Merge(later);
-            }
-            newer._distinct[start] = counter;
-        }
-        newer.Observations = [.. Observations, .. newer.Observations];
-        foreach (var (category, reviews) in _priority)
-        {
-            newer._priority[category] = newer._priority.TryGetValue(category, out var later) ? [.. reviews, .. later] : reviews;
-        }
-        newer._deadLetters = [.. _deadLetters, .. newer._deadLetters];
-        newer._categories.UnionWith(_categories);
+        _deadLetters.AddRange(entry.DeadLetters);
+        _categories.UnionWith(entry.Categories);
     }
 
-    /// <summary>Dead letters waiting for the next flush.</summary>
-    public IReadOnlyList<DeadLetterRecord> PendingDeadLetters => _deadLetters;
-
-    /// <summary>
-    /// Caps what failed flushes left pending, so that a downstream grain that keeps failing (a saved forest it cannot
-    /// load, say) costs bounded memory. The oldest anomaly observations and priority reviews go first, each with a
-    /// dead letter that counts them; the oldest pending dead letters go when even those cannot be stored. Returns
-    /// what was dropped.
-    /// </summary>
-    public (int Observations, int PriorityReviews, int DeadLetters) Bound(int maxObservations, int maxPriorityPerCategory, int maxDeadLetters, long nowMs)
+    /// <summary>The receivers with a part here; <paramref name="anomalyShard"/> is the forest this partition feeds.</summary>
+    public IEnumerable<Receiver> Receivers(int anomalyShard)
     {
-        var priorityReviews = 0;
-        foreach (var (category, reviews) in _priority)
+        foreach (var category in _partials.Keys.Select(k => k.Category).Distinct())
         {
-            // A category's queue keeps at most this many itself, so older pending ones would not survive there either.
-            var excess = reviews.Count - maxPriorityPerCategory;
-            if (excess > 0)
-            {
-                reviews.RemoveRange(0, excess);
-                priorityReviews += excess;
-                AddDeadLetter("priority", "priority", "dropped",
-                    $"{excess} priority reviews of category '{category}' dropped: its queue has not accepted them and at most {maxPriorityPerCategory} are kept", nowMs);
-            }
+            yield return Receiver.Category(category);
         }
-        var observations = Math.Max(0, Observations.Count - maxObservations);
-        if (observations > 0)
+        if (!Counts.IsEmpty || _distinct.Count > 0 || Counts.PerCategory.Count > 0)
         {
-            Observations = Observations.GetRange(observations, maxObservations);
-            AddDeadLetter("anomaly", "observations", "dropped",
-                $"{observations} anomaly observations dropped: the anomaly grain has not accepted them and at most {maxObservations} are kept", nowMs);
+            yield return Receiver.Counts;
         }
-        var deadLetters = Math.Max(0, _deadLetters.Count - maxDeadLetters);
-        if (deadLetters > 0)
+        if (Observations.Count > 0)
         {
-            _deadLetters.RemoveRange(0, deadLetters);
+            yield return Receiver.Anomaly(anomalyShard);
         }
-        return (observations, priorityReviews, deadLetters);
-    }
-
-    /// <summary>Window pre-aggregates waiting for the next flush.</summary>
-    public int PendingPartials => _partials.Count;
-
-    /// <param name="anomalyShard">The anomaly grain (forest) that this partition feeds.</param>
-    /// <param name="unconfirmed">Failed deliveries of earlier flushes, re-sent first; failed ones of this flush join them.</param>
-    /// <param name="nextToken">A new token for each new delivery.</param>
-    public async Task SendAsync(IGrainFactory grains, int anomalyShard, HashSet<string> registeredCategories,
-        UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken)
-    {
-        var sends = new List<Task>();
-        var freshPartials = _partials.Values.GroupBy(p => p.Category).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
-        foreach (var category in freshPartials.Keys.Union(unconfirmed.Partials.Keys).ToList())
+        foreach (var category in _priority.Keys)
         {
-            sends.Add(SendPartials(grains.GetGrain<ICategoryGrain>(category), category, freshPartials.GetValueOrDefault(category),
-                unconfirmed, nextToken));
-        }
-        if (unconfirmed.Counts is not null || !Counts.IsEmpty || _distinct.Count > 0)
-        {
-            sends.Add(SendCounts(grains.GetGrain<ICountingGrain>("global"), unconfirmed, nextToken));
-        }
-        if (unconfirmed.Observations is not null || Observations.Count > 0)
-        {
-            sends.Add(SendObservations(grains.GetGrain<IAnomalyGrain>(anomalyShard), unconfirmed, nextToken));
-        }
-        if (_priority.Count > 0)
-        {
-            foreach (var (category, reviews) in _priority.ToList())
-            {
-                sends.Add(Send(grains.GetGrain<IPriorityQueueGrain>(category).Enqueue(reviews), () => _priority.Remove(category)));
-            }
+            yield return Receiver.Priority(category);
         }
         if (_deadLetters.Count > 0)
         {
-            sends.Add(Send(grains.GetGrain<IDeadLetterGrain>(0).Add(_deadLetters), () => _deadLetters = []));
+            yield return Receiver.DeadLetters;
         }
-        var newCategories = _categories.Where(c => !registeredCategories.Contains(c)).ToList();
-        if (newCategories.Count > 0)
+        if (_categories.Count > 0)
         {
-            sends.Add(Send(grains.GetGrain<ICategoryDirectoryGrain>(0).Register(newCategories), () =>
-            {
-                registeredCategories.UnionWith(newCategories);
-                _categories = new(StringComparer.Ordinal);
-            }));
-        }
-        await Task.WhenAll(sends);
-    }
-
-    private Task SendPartials(ICategoryGrain grain, string category, List<CategoryPartial>? partials, UnconfirmedDeliveries unconfirmed,
-        Func<DeliveryToken> nextToken) =>
-        SendInOrder(grain.MergePartials,
-            unconfirmed.Partials.TryGetValue(category, out var pending) ? pending : null,
-            delivery =>
-            {
-                if (delivery is { } kept)
-                {
-                    unconfirmed.Partials[category] = kept;
-                }
-                else
-                {
-                    unconfirmed.Partials.Remove(category);
-                }
-            },
-            () =>
-            {
-                foreach (var partial in partials ?? [])
-                {
-                    _partials.Remove((category, partial.WindowStartMs));
-                }
-                return partials;
-            },
-            nextToken);
-
-    private Task SendCounts(ICountingGrain grain, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken) =>
-        SendInOrder(grain.Add, unconfirmed.Counts, delivery => unconfirmed.Counts = delivery, () =>
-        {
-            if (Counts.IsEmpty && _distinct.Count == 0)
-            {
-                return null;
-            }
-            var counts = Counts;
-            foreach (var (start, counter) in _distinct)
-            {
-                counts.DistinctPerWindow[start] = counter.ToBytes();
-            }
-            Counts = new();
-            _distinct = [];
-            return counts;
-        }, nextToken);
-
-    // In order: the forest learns the re-sent observations before the newer ones.
-    private Task SendObservations(IAnomalyGrain grain, UnconfirmedDeliveries unconfirmed, Func<DeliveryToken> nextToken) =>
-        SendInOrder(grain.Observe, unconfirmed.Observations, delivery => unconfirmed.Observations = delivery, () =>
-        {
-            if (Observations.Count == 0)
-            {
-                return null;
-            }
-            var observations = Observations;
-            Observations = [];
-            return observations;
-        }, nextToken);
-
-    /// <summary>
-    /// One receiver's deliveries in order: its unconfirmed delivery first, under its own token; once the receiver has
-    /// it, what <paramref name="takeFresh"/> removes from the buffers, under a new token. A fresh delivery whose call
-    /// fails becomes the unconfirmed one; when the unconfirmed one fails again, the fresh part stays in the buffers.
-    /// </summary>
-    private static async Task SendInOrder<T>(Func<DeliveryToken, T, Task> deliver, (DeliveryToken Token, T Payload)? unconfirmed,
-        Action<(DeliveryToken Token, T Payload)?> setUnconfirmed, Func<T?> takeFresh, Func<DeliveryToken> nextToken)
-        where T : class
-    {
-        if (unconfirmed is { } pending)
-        {
-            await deliver(pending.Token, pending.Payload);
-            setUnconfirmed(null);
-        }
-        if (takeFresh() is not { } fresh)
-        {
-            return;
-        }
-        var token = nextToken();
-        try
-        {
-            await deliver(token, fresh);
-        }
-        catch
-        {
-            setUnconfirmed((token, fresh));
-            throw;
+            yield return Receiver.Directory;
         }
     }
 
-    private static async Task Send(Task call, Action onDelivered)
+    /// <summary>Delivers the receiver's part as covering <paramref name="range"/> (an empty part only asks for its marks).</summary>
+    public async Task<DeliveryReceipt> SendAsync(IGrainFactory grains, Receiver receiver, LogRange range)
     {
-        await call;
-        onDelivered();
+        switch (receiver.Kind)
+        {
+            case ReceiverKind.Category:
+                return await grains.GetGrain<ICategoryGrain>(receiver.Name).MergePartials(range,
+                    [.. _partials.Values.Where(p => p.Category == receiver.Name)]);
+            case ReceiverKind.Counts:
+                return await grains.GetGrain<ICountingGrain>("global").Add(range, CountsPart());
+            case ReceiverKind.Anomaly:
+                return await grains.GetGrain<IAnomalyGrain>(receiver.Shard).Observe(range, Observations);
+        }
+        // The rest store before they return and recognise what they already hold (review ids, record ids, names), so
+        // delivering a part again is harmless and "returned" means "durable".
+        switch (receiver.Kind)
+        {
+            case ReceiverKind.Priority when _priority.TryGetValue(receiver.Name, out var reviews):
+                await grains.GetGrain<IPriorityQueueGrain>(receiver.Name).Enqueue(reviews);
+                break;
+            case ReceiverKind.DeadLetters when _deadLetters.Count > 0:
+                await grains.GetGrain<IDeadLetterGrain>(0).Add(_deadLetters);
+                break;
+            case ReceiverKind.Directory when _categories.Count > 0:
+                await grains.GetGrain<ICategoryDirectoryGrain>(0).Register([.. _categories]);
+                break;
+        }
+        return new DeliveryReceipt(true, range.To, range.To);
+    }
+
+    private CountDelta CountsPart()
+    {
+        var counts = new CountDelta
+        {
+            Reviews = Counts.Reviews,
+            Rejected = Counts.Rejected,
+            Duplicates = Counts.Duplicates,
+            PerCategory = Counts.PerCategory,
+            PerSource = Counts.PerSource,
+        };
+        foreach (var (start, counter) in _distinct)
+        {
+            counts.DistinctPerWindow[start] = counter.ToBytes();
+        }
+        return counts;
+    }
+
+    private List<PriorityReviewRecord> PriorityOf(string category)
+    {
+        if (!_priority.TryGetValue(category, out var list))
+        {
+            list = [];
+            _priority[category] = list;
+        }
+        return list;
     }
 
     private void AddToPartial(string category, long start, long timestampMs, int predictedStars, double expectedStars)
@@ -348,18 +252,45 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         counts[key] = counts.TryGetValue(key, out var n) ? n + 1 : 1;
 }
 
-/// <summary>
-/// Deliveries to the receivers that add things up whose call failed: each may or may not have been applied, so it is
-/// kept as it was, with its token, and re-sent before anything newer goes to the same receiver. At most one per
-/// receiver: newer parts wait in the partition's buffers (merged there) until the receiver confirms this one.
-/// </summary>
-internal sealed class UnconfirmedDeliveries
+/// <summary>One batch's effects, as a partition's log stores them (see <see cref="IPartitionLog"/>).</summary>
+[GenerateSerializer, Alias("partition-log-entry.v1")]
+public sealed class PartitionLogEntry
 {
-    public Dictionary<string, (DeliveryToken Token, List<CategoryPartial> Payload)> Partials { get; } = new(StringComparer.Ordinal);
+    [Id(0)] public List<CategoryPartial> Partials { get; set; } = [];
+    [Id(1)] public CountDelta Counts { get; set; } = new();
+    [Id(2)] public List<AnomalyObservation> Observations { get; set; } = [];
+    [Id(3)] public List<PriorityReviewRecord> Priority { get; set; } = [];
+    [Id(4)] public List<DeadLetterRecord> DeadLetters { get; set; } = [];
+    [Id(5)] public List<string> Categories { get; set; } = [];
+}
 
-    public (DeliveryToken Token, CountDelta Payload)? Counts { get; set; }
+internal enum ReceiverKind
+{
+    Category,
+    Counts,
+    Anomaly,
+    Priority,
+    DeadLetters,
+    Directory,
+}
 
-    public (DeliveryToken Token, List<AnomalyObservation> Payload)? Observations { get; set; }
+/// <summary>A grain that a partition delivers to; <see cref="Name"/> is the category where the kind has one.</summary>
+internal readonly record struct Receiver(ReceiverKind Kind, string Name, int Shard)
+{
+    public static Receiver Category(string category) => new(ReceiverKind.Category, category, 0);
+    public static Receiver Priority(string category) => new(ReceiverKind.Priority, category, 0);
+    public static Receiver Anomaly(int shard) => new(ReceiverKind.Anomaly, "", shard);
+    public static readonly Receiver Counts = new(ReceiverKind.Counts, "", 0);
+    public static readonly Receiver DeadLetters = new(ReceiverKind.DeadLetters, "", 0);
+    public static readonly Receiver Directory = new(ReceiverKind.Directory, "", 0);
 
-    public bool IsEmpty => Partials.Count == 0 && Counts is null && Observations is null;
+    /// <summary>Whether the receiver keeps marks of the rows it applied (it adds things up) rather than recognising repeats.</summary>
+    public bool KeepsMarks => Kind is ReceiverKind.Category or ReceiverKind.Counts or ReceiverKind.Anomaly;
+
+    public override string ToString() => Kind switch
+    {
+        ReceiverKind.Category or ReceiverKind.Priority => $"{Kind}({Name})",
+        ReceiverKind.Anomaly => $"Anomaly({Shard})",
+        _ => Kind.ToString(),
+    };
 }

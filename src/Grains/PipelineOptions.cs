@@ -106,7 +106,7 @@ public sealed class PipelineOptions
     public double AnomalyTimeDecay { get; set; } = 1.0 / 100_000;
 
     /// <summary>How often anomaly grains persist their model.</summary>
-    public TimeSpan AnomalySaveInterval { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan AnomalySaveInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Categories known in advance; when empty, a category counts as unknown the first time a partition sees it.</summary>
     public List<string> KnownCategories { get; set; } = [];

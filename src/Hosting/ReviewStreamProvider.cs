@@ -71,7 +71,7 @@ public static class ReviewStreamProvider
                         // The agent gives up on a consumer after this long and fails the message (it becomes visible
                         // again, up to Streams:MaxAttempts); below the visibility timeout, so that a slow but
                         // successful delivery is not handed out a second time.
-                        a.MaxEventDeliveryTime = TimeSpan.FromSeconds(config.GetValue("Streams:MaxDeliverySeconds", 30));
+                        a.MaxEventDeliveryTime = TimeSpan.FromSeconds(config.GetValue("Streams:MaxDeliverySeconds", 15));
                     }));
                 });
                 break;
@@ -122,18 +122,18 @@ public static class ReviewStreamProvider
     }
 
     /// <summary>
-    /// A message a silo took from a queue is invisible to others for <c>Streams:VisibilitySeconds</c> (default 60),
+    /// A message a silo took from a queue is invisible to others for <c>Streams:VisibilitySeconds</c> (default 15),
     /// then delivered again unless confirmed; after <c>Streams:MaxAttempts</c> deliveries (default 10) it moves to the
-    /// dead-letter table. A killed silo's unconfirmed messages therefore come back within that timeout. A message is
-    /// confirmed only when the silo's queue cache purges it, which waits for the slowest consumer of that queue, so
-    /// the timeout must exceed the longest a partition grain can lag (Streams:MaxDeliverySeconds, 30, bounds a stuck
-    /// delivery); otherwise messages already delivered are handed out again.
+    /// dead-letter table. A killed silo's unconfirmed messages therefore come back within that timeout, which bounds
+    /// how long a crash delays them (and so whether their windows are still open or only updated). A message is
+    /// confirmed only when the silo's queue cache purges it, which waits for the slowest consumer of that queue; one
+    /// handed out again meanwhile is harmless, since the partition recognises a batch it logged by its batch id.
     /// </summary>
     private static void ConfigureAdoNet(AdoNetStreamOptions options, string connectionString, IConfiguration config)
     {
         options.Invariant = PostgresSchema.Invariant;
         options.ConnectionString = connectionString;
-        options.VisibilityTimeout = TimeSpan.FromSeconds(config.GetValue("Streams:VisibilitySeconds", 60));
+        options.VisibilityTimeout = TimeSpan.FromSeconds(config.GetValue("Streams:VisibilitySeconds", 15));
         options.MaxAttempts = config.GetValue("Streams:MaxAttempts", 10);
     }
 

@@ -60,11 +60,15 @@ public static class SiloHosting
                 var path = Path.GetFullPath(config.GetValue("Storage:SqlitePath", Path.Combine("data", "revieworleans.db"))!);
                 SqliteGrainStorage.EnsureCreated(path);
                 AddAdoNetStore(silo, SqliteGrainStorage.Invariant, dataSource: SqliteGrainStorage.CreateDataSource(path));
+                silo.Services.AddSingleton<IPartitionLog>(sp =>
+                    new AdoNetPartitionLog(SqliteGrainStorage.CreateDataSource(path), ServiceIdOf(sp)));
                 break;
             case "postgres":
                 // The schema was applied or verified before the silo was built (ClusterDatabase.PrepareAsync).
                 var connectionString = ClusterProfile.PostgresConnectionString(config);
                 AddAdoNetStore(silo, PostgresSchema.Invariant, connectionString);
+                silo.Services.AddSingleton<IPartitionLog>(sp =>
+                    new AdoNetPartitionLog(Npgsql.NpgsqlDataSource.Create(connectionString), ServiceIdOf(sp)));
                 if (ClusterMembership.Kind(config) == "adonet")
                 {
                     // Explicit stream subscriptions (a standalone gateway's watches) outlive the silo that held them.
@@ -76,9 +80,13 @@ public static class SiloHosting
                 // Any store Orleans' ADO.NET provider supports (PostgreSQL, SQL Server, MySQL), with Orleans' own
                 // schema scripts applied to it beforehand.
                 AddAdoNetStore(silo, Required(config, "Storage:Invariant", provider), Required(config, "Storage:ConnectionString", provider));
+                // The partition log has SQL for SQLite and PostgreSQL only: here it lasts as long as the silo, so a
+                // crash replays nothing (docs/configuration.md says so); use Storage:Provider=postgres for that.
+                silo.Services.AddSingleton<IPartitionLog, MemoryPartitionLog>();
                 break;
             case "memory":
                 silo.AddMemoryGrainStorage(StorageNames.Default);
+                silo.Services.AddSingleton<IPartitionLog, MemoryPartitionLog>();
                 break;
             default:
                 throw new OptionsValidationException("Storage:Provider", typeof(string),
@@ -87,6 +95,9 @@ public static class SiloHosting
         // Outside a cluster the co-hosted gateway is the only subscriber, and it subscribes afresh at every start.
         silo.AddMemoryGrainStorage(PubSubStore);
     }
+
+    /// <summary>The service id Orleans runs under (however it was set), which keys the partition logs as it keys grain state.</summary>
+    private static string ServiceIdOf(IServiceProvider services) => services.GetRequiredService<IOptions<ClusterOptions>>().Value.ServiceId;
 
     /// <summary>Orleans' storage name for the stream PubSub's subscriptions.</summary>
     private const string PubSubStore = "PubSubStore";

@@ -53,7 +53,7 @@ public sealed class GrainLogicTests
     }
 
     [Fact]
-    public void FoldInto_UndeliveredFlush_KeepsCountsAndPutsOlderItemsFirst()
+    public void Fold_LogRowsInOrder_SumsCountsAndKeepsOlderItemsFirst()
     {
         var older = new PartitionBuffers(1_000);
         var newer = new PartitionBuffers(1_000);
@@ -62,43 +62,23 @@ public sealed class GrainLogicTests
         older.Counts.Duplicates++;
         newer.Add(Review("R2", "Books", "b"), 2, 2, 1.8, 200);
         newer.Observations.Add(new Contracts.Grains.AnomalyObservation { ReviewId = "R2" });
+        newer.AddPriority(Review("R2", "Books", "b"), 2, 1.8, 200);
 
-        older.FoldInto(newer);
+        var range = new PartitionBuffers(1_000);
+        range.Fold(older.ToEntry());
+        range.Fold(newer.ToEntry());
 
-        Assert.Equal(2, newer.Counts.Reviews);
-        Assert.Equal(1, newer.Counts.Duplicates);
-        Assert.Equal(2, newer.Counts.PerCategory["Books"]);
-        Assert.Equal(["R1", "R2"], newer.Observations.Select(o => o.ReviewId));
-    }
-
-    [Fact]
-    public void Bound_DownstreamKeepsFailing_KeepsTheNewestAndCountsTheRest()
-    {
-        var buffers = new PartitionBuffers(1_000);
-        buffers.Observations.AddRange(Enumerable.Range(0, 10).Select(i => new Contracts.Grains.AnomalyObservation { ReviewId = $"R{i}" }));
-
-        Assert.Equal((0, 0, 0), buffers.Bound(10, 10, 5, 100));
-        Assert.Equal((6, 0, 0), buffers.Bound(4, 10, 5, 100));
-        Assert.Equal(["R6", "R7", "R8", "R9"], buffers.Observations.Select(o => o.ReviewId));
-        var letter = Assert.Single(buffers.PendingDeadLetters);
-        Assert.Equal(("anomaly", "observations", "dropped"), (letter.Stage, letter.Field, letter.Rule));
-        Assert.StartsWith("6 anomaly observations dropped", letter.Message);
-
-        for (var i = 0; i < 7; i++)
-        {
-            buffers.RecordStreamError($"error {i}", 200);
-        }
-        Assert.Equal((0, 0, 3), buffers.Bound(4, 10, 5, 300));
-        Assert.Equal(["error 2", "error 3", "error 4", "error 5", "error 6"], buffers.PendingDeadLetters.Select(d => d.Message));
-
-        for (var i = 0; i < 5; i++)
-        {
-            buffers.AddPriority(Review($"P{i}", "Books", "awful"), 1, 1.2, 400);
-        }
-        Assert.Equal((0, 2, 1), buffers.Bound(4, 3, 5, 500));
-        var dropped = buffers.PendingDeadLetters[^1];
-        Assert.Equal(("priority", "dropped"), (dropped.Stage, dropped.Rule));
-        Assert.StartsWith("2 priority reviews of category 'Books' dropped", dropped.Message);
+        Assert.Equal(2, range.Counts.Reviews);
+        Assert.Equal(1, range.Counts.Duplicates);
+        Assert.Equal(2, range.Counts.PerCategory["Books"]);
+        Assert.Equal(["R1", "R2"], range.Observations.Select(o => o.ReviewId));
+        var partial = Assert.Single(range.ToEntry().Partials, p => p.Category == "Books");
+        Assert.Equal((2L, 6.0), (partial.Count, partial.SumExpectedStars));
+        Assert.Equal(2, Analytics.Counting.DistinctCounter.FromBytes(range.ToEntry().Counts.DistinctPerWindow[0]).Estimate());
+        Assert.Equal(
+            [Receiver.Category("Books"), Receiver.Category(Contracts.Grains.StreamNames.AllCategories), Receiver.Counts,
+             Receiver.Anomaly(3), Receiver.Priority("Books"), Receiver.Directory],
+            range.Receivers(anomalyShard: 3));
     }
 
     [Theory]

@@ -179,7 +179,7 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
 
         // As a partition does, so that the gateway knows the category.
         await _platform.Grains.GetGrain<ICategoryDirectoryGrain>(0).Register([category]);
-        await _platform.Grains.GetGrain<ICategoryGrain>(category).MergePartials(new DeliveryToken(1_000, 1, 1),
+        await _platform.Grains.GetGrain<ICategoryGrain>(category).MergePartials(new LogRange(1_000, 0, 1),
             [Partial(2, 9, [0, 0, 0, 1, 1]), Partial(3, double.NaN, [0, 0, 3, 0, 0]), Partial(1, 1, [1, 0, 0, 0, 0])]);
 
         var history = await WaitForCount(category, 3);
@@ -192,7 +192,7 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
-    public async Task Receivers_DeliveryReSent_AppliedWholeOnceAndNewerOrNewEpochApplied()
+    public async Task Receivers_LogRanges_EachRowAppliedOnceAndGapsOrOverlapsRefusedWithTheMark()
     {
         var category = TestReviews.NewCategory("ledger");
         var source = TestReviews.NewCategory("ledger-source");
@@ -204,40 +204,43 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
         List<CategoryPartial> Partials() =>
             [new() { Category = category, WindowStartMs = start, MaxTimestampMs = start, Count = 2, SumExpectedStars = 9, StarCounts = [0, 0, 0, 1, 1] }];
         // Each delivery also carries something its receiver refuses, which must not stop the rest from being applied
-        // whole (and the token recorded): an undecodable distinct counter, an observation with a NaN feature.
+        // whole (and the mark recorded): an undecodable distinct counter, an observation with a NaN feature.
         CountDelta Delta() => new() { PerSource = { [source] = 5 }, DistinctPerWindow = { [start] = [0xFF, 0x01] } };
         List<AnomalyObservation> Observations() =>
         [
             .. Enumerable.Range(0, 3).Select(i => new AnomalyObservation { ReviewId = $"{category}-{i}", Category = category, Features = [4, 3, 0, 0, 0.1] }),
             new AnomalyObservation { ReviewId = $"{category}-nan", Category = category, Features = [4, double.NaN, 0, 0, 0.1] },
         ];
-        var first = new DeliveryToken(2_000, 7, 1);
+        const long Partition = 2_000;
         await _platform.Grains.GetGrain<ICategoryDirectoryGrain>(0).Register([category]); // as a partition does
 
-        foreach (var token in new[] { first, first, first })
-        {
-            // The same delivery three times: applied once.
-            await windows.MergePartials(token, Partials());
-            await counts.Add(token, Delta());
-            await forest.Observe(token, Observations());
-        }
-        Assert.False(DeliveryToken.Unsequenced.IsSequenced);
-        var newer = first with { Sequence = 2 };
-        var newEpoch = new DeliveryToken(2_000, 8, 1); // the sender re-activated: its sequences restart
-        foreach (var token in new[] { newer, newEpoch, newEpoch })
-        {
-            await windows.MergePartials(token, Partials());
-            await counts.Add(token, Delta());
-            await forest.Observe(token, Observations());
-        }
-        await counts.Add(DeliveryToken.Unsequenced, Delta());
-        await counts.Add(DeliveryToken.Unsequenced, Delta());
+        async Task<DeliveryReceipt[]> Deliver(LogRange range) =>
+        [
+            await windows.MergePartials(range, Partials()),
+            await counts.Add(range, Delta()),
+            await forest.Observe(range, Observations()),
+        ];
 
-        var history = await WaitForCount(category, 6);
-        Assert.Equal(6, history.Windows.Sum(w => w.Count)); // first, newer, newEpoch
+        // Rows 1..2, then the same delivery again (a retried call) and a replay that ends within what is applied.
+        foreach (var range in new[] { new LogRange(Partition, 0, 2), new LogRange(Partition, 0, 2), new LogRange(Partition, 1, 2) })
+        {
+            Assert.All(await Deliver(range), r => Assert.Equal((true, 2L), (r.Accepted, r.AppliedThrough)));
+        }
+        // A gap (the sender believes rows 3..4 were applied) and an overlap are refused, nothing applied, with the mark.
+        foreach (var range in new[] { new LogRange(Partition, 4, 6), new LogRange(Partition, 1, 3) })
+        {
+            Assert.All(await Deliver(range), r => Assert.Equal((false, 2L), (r.Accepted, r.AppliedThrough)));
+        }
+        Assert.All(await Deliver(new LogRange(Partition, 2, 3)), r => Assert.Equal((true, 3L), (r.Accepted, r.AppliedThrough)));
+        Assert.False(LogRange.Unsequenced.IsSequenced);
+        await counts.Add(LogRange.Unsequenced, Delta());
+        await counts.Add(LogRange.Unsequenced, Delta());
+
+        var history = await WaitForCount(category, 4);
+        Assert.Equal(4, history.Windows.Sum(w => w.Count)); // rows (0, 2] and (2, 3]
         var report = await counts.GetReport(0);
-        Assert.Equal(5 * 5, report.PerSource[source]); // first, newer, newEpoch, two unsequenced
-        Assert.Equal(9, (await forest.GetStatus(0)).PointsSeen);
+        Assert.Equal(4 * 5, report.PerSource[source]); // two ranges, two unsequenced
+        Assert.Equal(6, (await forest.GetStatus(0)).PointsSeen);
     }
 
     [Fact]
@@ -260,7 +263,7 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
 
         var forest = _platform.Grains.GetGrain<IAnomalyGrain>(Shard);
         var category = TestReviews.NewCategory("unreadable");
-        await forest.Observe(new DeliveryToken(3_000, 1, 1),
+        await forest.Observe(new LogRange(3_000, 0, 1),
             [.. Enumerable.Range(0, 4).Select(i => new AnomalyObservation { ReviewId = $"{category}-{i}", Category = category, Features = [4, 3, 0, 0, 0.1] })]);
         Assert.Equal(4, (await forest.GetStatus(0)).PointsSeen);
     }

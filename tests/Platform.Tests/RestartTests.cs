@@ -72,5 +72,12 @@ public sealed class RestartTests : IAsyncLifetime
         Assert.Contains(category, (await second.Gateway.ListCategoriesAsync(new ListCategoriesRequest())).Categories);
         var queuedAfter = await second.Grains.GetGrain<IPriorityQueueGrain>(category + "-queue").List(100);
         Assert.Equal(queuedBefore.Select(r => r.ReviewId), queuedAfter.Select(r => r.ReviewId));
+
+        // The partitions rebuilt their recent ids from their logs: reviews re-sent after the restart are duplicates.
+        await second.Gateway.PutReviewsAsync(TestReviews.Request(TestReviews.Generate(category, 120, seed: 21).Take(30)));
+        var resent = await Eventually.Get(async () => await second.Gateway.GetCountsAsync(new GetCountsRequest()),
+            c => c.DuplicateReviews >= counts.DuplicateReviews + 30, "30 re-sent reviews counted as duplicates");
+        Assert.Equal(counts.DuplicateReviews + 30, resent.DuplicateReviews);
+        Assert.Equal(categoryCountBefore, resent.PerCategory[category]);
     }
 }

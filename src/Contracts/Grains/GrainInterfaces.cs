@@ -24,8 +24,8 @@ public interface IReviewPartitionGrain : IGrainWithIntegerKey
 /// <summary>One product category's timer-driven tumbling windows and their persisted history. Keyed by category.</summary>
 public interface ICategoryGrain : IGrainWithStringKey
 {
-    /// <summary>Adds window pre-aggregates; a delivery already applied (same <paramref name="token"/>) is ignored.</summary>
-    Task MergePartials(DeliveryToken token, List<CategoryPartial> partials);
+    /// <summary>Adds window pre-aggregates of the log rows in <paramref name="range"/>; rows already applied are not applied again.</summary>
+    Task<DeliveryReceipt> MergePartials(LogRange range, List<CategoryPartial> partials);
 
     Task<CategoryHistory> GetHistory(int lastWindows);
 
@@ -49,8 +49,8 @@ public interface ICategoryDirectoryGrain : IGrainWithIntegerKey
 /// </summary>
 public interface IAnomalyGrain : IGrainWithIntegerKey
 {
-    /// <summary>Scores, grades and learns the observations in order; a delivery already applied is ignored.</summary>
-    Task Observe(DeliveryToken token, List<AnomalyObservation> observations);
+    /// <summary>Scores, grades and learns the observations in order; rows of <paramref name="range"/> already applied are not learnt again.</summary>
+    Task<DeliveryReceipt> Observe(LogRange range, List<AnomalyObservation> observations);
 
     Task<AnomalyStatus> GetStatus(int recentAlerts);
 
@@ -64,8 +64,8 @@ public interface IAnomalyGrain : IGrainWithIntegerKey
 /// <summary>Exact totals and distinct counts per window, merged from the partitions. Keyed by "global".</summary>
 public interface ICountingGrain : IGrainWithStringKey
 {
-    /// <summary>Adds a partition's counts; a delivery already applied (same <paramref name="token"/>) is ignored.</summary>
-    Task Add(DeliveryToken token, CountDelta delta);
+    /// <summary>Adds a partition's counts for the log rows in <paramref name="range"/>; rows already applied are not counted again.</summary>
+    Task<DeliveryReceipt> Add(LogRange range, CountDelta delta);
 
     Task<CountReport> GetReport(int lastWindows);
 }

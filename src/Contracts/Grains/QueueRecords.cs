@@ -54,6 +54,12 @@ public sealed class PartitionStats
     /// <summary>Bucket i counts reviews scored i ms (rounded down) after the gateway accepted them.</summary>
     [Id(1)] public long[] LatencyBuckets { get; set; } = new long[LatencyBucketCount];
 
+    /// <summary>Batches the stream delivered again after this partition had logged them (a crash's replay), skipped.</summary>
+    [Id(2)] public long ReplayedBatches { get; set; }
+
+    /// <summary>The partition's log sequence: batches logged since the partition first ran.</summary>
+    [Id(3)] public long LogHead { get; set; }
+
     /// <summary>The latency (ms) below which <paramref name="quantile"/> of the reviews fall; -1 when none were scored.</summary>
     public static int Percentile(IReadOnlyList<long> buckets, double quantile)
     {

@@ -74,8 +74,26 @@ public sealed class ReviewBatch
     /// <summary>Number of reviews in <see cref="Payload"/>.</summary>
     [Id(1)] public int Count { get; init; }
 
+    /// <summary>
+    /// Random per batch the producer publishes, never 0 (0: a batch from an older producer, which has none). The
+    /// stream may deliver a message again after a crash; the partition recognises the same batch by this id and skips
+    /// it, while a review that a client genuinely sent twice (in another batch) still counts as a duplicate.
+    /// </summary>
+    [Id(2)] public long BatchId { get; init; }
+
     public static ReviewBatch Create(IReadOnlyList<ReviewMessage> reviews) =>
-        new() { Payload = ReviewBatchEncoding.Encode(reviews), Count = reviews.Count };
+        new() { Payload = ReviewBatchEncoding.Encode(reviews), Count = reviews.Count, BatchId = NewBatchId() };
+
+    private static long NewBatchId()
+    {
+        long id;
+        do
+        {
+            id = Random.Shared.NextInt64(long.MinValue, long.MaxValue);
+        }
+        while (id == 0);
+        return id;
+    }
 
     /// <summary>The reviews; <see cref="InvalidDataException"/> names the problem when the payload is malformed.</summary>
     public ReviewMessage[] Decode() => ReviewBatchEncoding.Decode(Payload);

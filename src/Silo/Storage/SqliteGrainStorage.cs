@@ -43,6 +43,26 @@ public static class SqliteGrainStorage
             Version INTEGER NOT NULL,
             PRIMARY KEY (ServiceId, GrainTypeString, GrainIdN0, GrainIdN1, GrainIdExtensionString)
         ) WITHOUT ROWID;
+
+        -- The review partitions' durable log, as db/postgresql/006-partition-log.sql describes it.
+        CREATE TABLE IF NOT EXISTS revieworleans_partition_ids
+        (
+            service_id TEXT NOT NULL,
+            partition INTEGER NOT NULL,
+            sequence INTEGER NOT NULL,
+            at_ms INTEGER NOT NULL,
+            id_hashes BLOB NOT NULL,
+            PRIMARY KEY (service_id, partition, sequence)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS revieworleans_partition_effects
+        (
+            service_id TEXT NOT NULL,
+            partition INTEGER NOT NULL,
+            sequence INTEGER NOT NULL,
+            body BLOB NOT NULL,
+            PRIMARY KEY (service_id, partition, sequence)
+        ) WITHOUT ROWID;
         """;
 
     private const string KeyMatch = GrainStoreQueries.KeyMatch;

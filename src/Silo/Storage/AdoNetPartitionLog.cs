@@ -1,0 +1,159 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+using ReviewOrleans.Grains;
+
+namespace ReviewOrleans.Silo.Storage;
+
+/// <summary>
+/// <see cref="IPartitionLog"/> in the platform's database: the PostgreSQL of the cluster profile
+/// (db/postgresql/006-partition-log.sql) or the embedded SQLite file (created by <see cref="SqliteGrainStorage"/>).
+/// The SQL is common to both; only the way each reports a primary-key conflict differs.
+/// </summary>
+public sealed class AdoNetPartitionLog(DbDataSource dataSource, string serviceId) : IPartitionLog
+{
+    public async Task<PartitionLogRecovery> RecoverAsync(int partition, long idsSinceMs, int maxIds, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        long head;
+        await using (var command = Command(connection, """
+            SELECT COALESCE(MAX(sequence), 0) FROM revieworleans_partition_ids WHERE service_id = @service AND partition = @partition
+            """, partition))
+        {
+            head = Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken));
+        }
+        var ids = new List<(long, byte[])>();
+        await using (var command = Command(connection, """
+            SELECT at_ms, id_hashes FROM revieworleans_partition_ids
+            WHERE service_id = @service AND partition = @partition AND at_ms >= @since
+            ORDER BY sequence DESC
+            """, partition))
+        {
+            Add(command, "@since", idsSinceMs);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var taken = 0L;
+            while (taken < maxIds && await reader.ReadAsync(cancellationToken))
+            {
+                var hashes = (byte[])reader.GetValue(1);
+                ids.Add((reader.GetInt64(0), hashes));
+                taken += hashes.Length / sizeof(ulong);
+            }
+        }
+        ids.Reverse();
+        var effects = await ReadEffectsAsync(connection, partition, 0, long.MaxValue, int.MaxValue, cancellationToken);
+        if (effects.Count > 0)
+        {
+            head = Math.Max(head, effects[^1].Sequence);
+        }
+        return new PartitionLogRecovery(head, ids, effects);
+    }
+
+    public async Task AppendAsync(int partition, long sequence, long atMs, ReadOnlyMemory<byte> idHashes, ReadOnlyMemory<byte> effects,
+        CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        try
+        {
+            await using (var command = Command(connection, """
+                INSERT INTO revieworleans_partition_ids (service_id, partition, sequence, at_ms, id_hashes)
+                VALUES (@service, @partition, @sequence, @at, @ids)
+                """, partition))
+            {
+                command.Transaction = transaction;
+                Add(command, "@sequence", sequence);
+                Add(command, "@at", atMs);
+                Add(command, "@ids", idHashes.ToArray());
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await using (var command = Command(connection, """
+                INSERT INTO revieworleans_partition_effects (service_id, partition, sequence, body)
+                VALUES (@service, @partition, @sequence, @body)
+                """, partition))
+            {
+                command.Transaction = transaction;
+                Add(command, "@sequence", sequence);
+                Add(command, "@body", effects.ToArray());
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
+        }
+        catch (DbException ex) when (IsPrimaryKeyConflict(ex))
+        {
+            throw new PartitionLogConflictException(partition, sequence, ex);
+        }
+    }
+
+    public async Task<IReadOnlyList<PartitionLogRow>> ReadEffectsAsync(int partition, long afterSequence, long throughSequence, int maxRows,
+        CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await ReadEffectsAsync(connection, partition, afterSequence, throughSequence, maxRows, cancellationToken);
+    }
+
+    private async Task<List<PartitionLogRow>> ReadEffectsAsync(DbConnection connection, int partition, long afterSequence, long throughSequence,
+        int maxRows, CancellationToken cancellationToken)
+    {
+        await using var command = Command(connection, """
+            SELECT sequence, body FROM revieworleans_partition_effects
+            WHERE service_id = @service AND partition = @partition AND sequence > @after AND sequence <= @through
+            ORDER BY sequence
+            LIMIT @limit
+            """, partition);
+        Add(command, "@after", afterSequence);
+        Add(command, "@through", throughSequence);
+        Add(command, "@limit", (long)maxRows);
+        var rows = new List<PartitionLogRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new PartitionLogRow(reader.GetInt64(0), (byte[])reader.GetValue(1)));
+        }
+        return rows;
+    }
+
+    public async Task TruncateAsync(int partition, long effectsThrough, long idsBeforeMs, long headSequence, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var command = Command(connection, """
+            DELETE FROM revieworleans_partition_effects WHERE service_id = @service AND partition = @partition AND sequence <= @through
+            """, partition))
+        {
+            Add(command, "@through", effectsThrough);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await using (var command = Command(connection, """
+            DELETE FROM revieworleans_partition_ids
+            WHERE service_id = @service AND partition = @partition AND at_ms < @before AND sequence < @head
+            """, partition))
+        {
+            Add(command, "@before", idsBeforeMs);
+            Add(command, "@head", headSequence);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private DbCommand Command(DbConnection connection, string sql, int partition)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        Add(command, "@service", serviceId);
+        Add(command, "@partition", partition);
+        return command;
+    }
+
+    private static void Add(DbCommand command, string name, object value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value;
+        command.Parameters.Add(parameter);
+    }
+
+    private static bool IsPrimaryKeyConflict(DbException ex) => ex switch
+    {
+        PostgresException pg => pg.SqlState == PostgresErrorCodes.UniqueViolation,
+        SqliteException sqlite => sqlite.SqliteErrorCode == 19, // SQLITE_CONSTRAINT
+        _ => false,
+    };
+}
