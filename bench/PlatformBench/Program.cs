@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -17,6 +18,7 @@ using ReviewOrleans.Contracts.Api;
 using ReviewOrleans.Contracts.Grains;
 using ReviewOrleans.Contracts.Reviews;
 using ReviewOrleans.Grains;
+using ReviewOrleans.Hosting;
 using ReviewOrleans.Sentiment;
 using ReviewOrleans.Silo;
 using ReviewOrleans.Synthetic;
@@ -26,7 +28,9 @@ using ReviewOrleans.Synthetic;
 // ceiling); for short template reviews and for reviews of realistic length, one fresh silo each, in one run.
 // Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--batch B] [--concurrency C] [--half-load-seconds S]
 //        [--trees T] [--half-load-rate R] [--partitions P] [--anomaly-shards A] [--lengths short|realistic|both]
-//        [--silo-process] [--allocations]
+//        [--silo-process] [--allocations] [--cluster N[,M...]]
+// --cluster runs the platform as deploy/local-cluster.sh does instead: N silo processes and the standalone gateway on a
+// throwaway PostgreSQL, durable streams (the cluster profile), one fresh cluster per size and review shape.
 BenchOptions options;
 try
 {
@@ -37,7 +41,8 @@ catch (ArgumentException ex)
     Console.Error.WriteLine($"PlatformBench: {ex.Message}");
     return 2;
 }
-Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards, review lengths {string.Join(" and ", options.Lengths.Select(ShapeName))}, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build");
+Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards, review lengths {string.Join(" and ", options.Lengths.Select(ShapeName))}, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build" +
+    (options.Clusters.Length > 0 ? $", cluster profile with {string.Join(" and ", options.Clusters)} silo(s) (the cluster's own settings: partitions, shards and trees are its defaults)" : ""));
 
 var modelPath = DefaultSentimentModel.FindPath();
 var trees = options.Trees ?? new PipelineOptions().EffectiveAnomalyTrees;
@@ -45,17 +50,30 @@ var pipeline = new PipelineOptions { Partitions = options.Partitions, AnomalySha
 var results = new List<ShapeResult>();
 foreach (var length in options.Lengths)
 {
-    Console.WriteLine();
-    Console.WriteLine($"-- {ShapeName(length)} reviews --");
-    results.Add(await RunShapeAsync(length));
-    GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    foreach (var silos in options.Clusters.Length > 0 ? options.Clusters.Select(n => (int?)n) : [null])
+    {
+        Console.WriteLine();
+        Console.WriteLine($"-- {ShapeName(length)} reviews{(silos is { } n ? $", cluster of {n} silo(s)" : "")} --");
+        results.Add(await RunShapeAsync(length, silos));
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+    }
 }
 Console.WriteLine();
 ShapeResult.PrintTable(results, trees);
+foreach (var group in results.Where(r => r.Silos is not null).GroupBy(r => r.Length))
+{
+    if (group.FirstOrDefault(r => r.Silos == 1) is { } one)
+    {
+        foreach (var r in group.Where(r => r.Silos > 1))
+        {
+            Console.WriteLine($"{ShapeName(group.Key)}: {r.Silos} silos against 1, to the forests and counts: {r.Reviews / r.Stages.Computed / (one.Reviews / one.Stages.Computed):P0}");
+        }
+    }
+}
 return 0;
 
-// One review shape: the bare loops, then a fresh silo (so that each shape starts from the same empty state).
-async Task<ShapeResult> RunShapeAsync(ReviewLength length)
+// One review shape: the bare loops, then a fresh silo or cluster (so that each starts from the same empty state).
+async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
 {
     var batches = Batches(seed: 1, options.Reviews, options.Batch, length);
     var words = BodyWords(batches);
@@ -79,11 +97,13 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length)
         "--Dashboard:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ReviewOrleans=Warning",
         $"--Pipeline:Partitions={options.Partitions}", $"--Pipeline:AnomalyTrees={trees}",
         $"--Pipeline:AnomalyShards={options.AnomalyShards}"];
-    await using var platform = options.SiloProcess
-        ? await SiloUnderTest.StartProcessAsync(siloArgs, httpPort, orleansGatewayPort)
-        : await SiloUnderTest.StartInProcessAsync(siloArgs);
-    var probe = new PipelineProbe(platform.Cluster, pipeline);
-    using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}");
+    await using var platform = clusterSilos is { } silos
+        ? await SiloUnderTest.StartLocalClusterAsync(silos)
+        : options.SiloProcess
+            ? await SiloUnderTest.StartProcessAsync(siloArgs, httpPort, orleansGatewayPort)
+            : await SiloUnderTest.StartInProcessAsync(siloArgs);
+    var probe = new PipelineProbe(platform.Cluster, clusterSilos is null ? pipeline : new PipelineOptions());
+    using var channel = GrpcChannel.ForAddress(platform.GrpcAddress ?? $"http://127.0.0.1:{grpcPort}");
     var gateway = new ReviewGateway.ReviewGatewayClient(channel);
 
     var windows = new WindowLog();
@@ -153,7 +173,7 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length)
     try { await watch; } catch (OperationCanceledException) { } catch (RpcException) { }
     await platform.DisposeAsync();
     try { Directory.Delete(directory, true); } catch (IOException) { }
-    return new ShapeResult(length, words.Average(), words[words.Length / 2], bare, bareNoForest, options.Reviews / acceptedSeconds,
+    return new ShapeResult(length, clusterSilos, words.Average(), words[words.Length / 2], bare, bareNoForest, options.Reviews / acceptedSeconds,
         acceptedSeconds, stages, options.Reviews, sentRate, scoredP50, scoredP99, windows.Percentile(0.5), windows.Percentile(0.99),
         allocatedPerReview, gcPause.TotalSeconds / halfSeconds);
 }
@@ -268,6 +288,80 @@ internal sealed class SiloUnderTest : IAsyncDisposable
 
     public IClusterClient Cluster { get; }
 
+    /// <summary>The gRPC gateway's address where it is not the co-hosted one on the port the caller chose.</summary>
+    public string? GrpcAddress { get; private init; }
+
+    private string? _localClusterDirectory;
+
+    /// <summary>
+    /// <paramref name="silos"/> silo processes and the standalone gateway in the cluster profile, on a throwaway
+    /// PostgreSQL, exactly as <c>deploy/local-cluster.sh start</c> runs them; an Orleans client joins through the
+    /// membership table to read the partitions' figures.
+    /// </summary>
+    public static async Task<SiloUnderTest> StartLocalClusterAsync(int silos)
+    {
+        var script = FindInRepository(Path.Combine("deploy", "local-cluster.sh"));
+        var directory = Directory.CreateTempSubdirectory("revieworleans-bench-cluster-").FullName;
+        try
+        {
+            await RunScriptAsync(script, directory, "start", silos.ToString(CultureInfo.InvariantCulture));
+            var processes = await File.ReadAllLinesAsync(Path.Combine(directory, "processes"));
+            var gateway = processes.Select(l => l.Split(' ')).Single(f => f[0] == "gateway");
+            var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Cluster:Membership"] = "adonet",
+                ["ConnectionStrings:Postgres"] = (await File.ReadAllTextAsync(Path.Combine(directory, "connection"))).Trim(),
+            }).Build();
+            var client = Host.CreateDefaultBuilder()
+                .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+                .UseOrleansClient(c => c.UseReviewClustering(config))
+                .Build();
+            await client.StartAsync();
+            return new SiloUnderTest(client.Services.GetRequiredService<IClusterClient>(), null, null, client)
+            {
+                GrpcAddress = $"http://{gateway[2]}",
+                _localClusterDirectory = directory,
+            };
+        }
+        catch
+        {
+            await RunScriptAsync(script, directory, "stop");
+            throw;
+        }
+    }
+
+    private static async Task RunScriptAsync(string script, string directory, params string[] args)
+    {
+        var start = new ProcessStartInfo("bash") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(script);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+        start.Environment["REVIEWORLEANS_CLUSTER_DIR"] = directory;
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not run {script}");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"{script} {string.Join(' ', args)} failed ({process.ExitCode}):\n{await output}{await errors}");
+        }
+    }
+
+    private static string FindInRepository(string relativePath)
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            var candidate = Path.Combine(directory.FullName, relativePath);
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        throw new FileNotFoundException($"{relativePath} not found above {AppContext.BaseDirectory}: --cluster runs from the repository's build output");
+    }
+
     public static async Task<SiloUnderTest> StartInProcessAsync(string[] args)
     {
         var app = SiloApp.Create(args);
@@ -353,6 +447,10 @@ internal sealed class SiloUnderTest : IAsyncDisposable
         {
             await _client.StopAsync();
             _client.Dispose();
+        }
+        if (_localClusterDirectory is not null)
+        {
+            await RunScriptAsync(FindInRepository(Path.Combine("deploy", "local-cluster.sh")), _localClusterDirectory, "stop");
         }
         if (_process is not null)
         {
@@ -483,7 +581,7 @@ internal sealed class PipelineProbe(IClusterClient cluster, PipelineOptions pipe
 
 /// <summary>One review shape's figures, for the table at the end.</summary>
 internal sealed record ShapeResult(
-    ReviewLength Length, double MeanWords, int MedianWords, double Bare, double BareNoForest, double Accepted, double AcceptedSeconds,
+    ReviewLength Length, int? Silos, double MeanWords, int MedianWords, double Bare, double BareNoForest, double Accepted, double AcceptedSeconds,
     StageTimes Stages, int Reviews, double HalfRate, int ScoredP50, int ScoredP99, double WindowP50, double WindowP99,
     double BytesPerReview, double GcPausedShare)
 {
@@ -506,7 +604,7 @@ internal sealed record ShapeResult(
             ("half load: ingest → window emitted p50 / p99", r => $"{r.WindowP50 / 1000:F1} / {r.WindowP99 / 1000:F1} s"),
             ("half load: allocated per review, GC paused", r => $"{r.BytesPerReview:N0} B, {r.GcPausedShare:P1}"),
         };
-        Console.WriteLine($"| Measure | {string.Join(" | ", results.Select(r => $"{r.Length.ToString().ToLowerInvariant()} ({r.Reviews:N0} reviews)"))} |");
+        Console.WriteLine($"| Measure | {string.Join(" | ", results.Select(r => $"{r.Length.ToString().ToLowerInvariant()} ({r.Reviews:N0} reviews{(r.Silos is { } n ? $", {n} silo(s), cluster profile" : "")})"))} |");
         Console.WriteLine($"| --- |{string.Concat(results.Select(_ => " --- |"))}");
         foreach (var (measure, value) in rows)
         {
@@ -515,7 +613,7 @@ internal sealed record ShapeResult(
     }
 }
 
-internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, bool SiloProcess, bool Allocations, ReviewLength[] Lengths)
+internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, bool SiloProcess, bool Allocations, ReviewLength[] Lengths, int[] Clusters)
 {
     private static readonly string[] Valued = ["reviews", "batch", "concurrency", "half-load-seconds", "half-load-rate", "partitions", "trees", "anomaly-shards"];
     private static readonly string[] Flags = ["silo-process", "allocations"];
@@ -531,6 +629,7 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
     {
         // A misspelt option or --name=value silently fell back to the default before, measuring something else.
         var lengths = LengthChoices["both"];
+        int[] clusters = [];
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : null;
@@ -547,9 +646,20 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
                 i++;
                 continue;
             }
+            if (name == "cluster")
+            {
+                var sizes = i + 1 < args.Length ? args[i + 1].Split(',') : [];
+                if (sizes.Length == 0 || !sizes.All(n => int.TryParse(n, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v is >= 1 and <= 16))
+                {
+                    throw new ArgumentException("--cluster needs silo counts from 1 to 16, comma-separated: --cluster 1,3");
+                }
+                clusters = [.. sizes.Select(n => int.Parse(n, CultureInfo.InvariantCulture))];
+                i++;
+                continue;
+            }
             if (name is null || !Valued.Contains(name))
             {
-                throw new ArgumentException($"unknown option '{args[i]}'; options: {string.Join(", ", Valued.Select(v => $"--{v} N"))}, --lengths {string.Join("|", LengthChoices.Keys)}, {string.Join(", ", Flags.Select(f => "--" + f))}");
+                throw new ArgumentException($"unknown option '{args[i]}'; options: {string.Join(", ", Valued.Select(v => $"--{v} N"))}, --lengths {string.Join("|", LengthChoices.Keys)}, --cluster N[,M...], {string.Join(", ", Flags.Select(f => "--" + f))}");
             }
             if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
             {
@@ -566,7 +676,7 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
         var trees = Get("trees", 0, 0);
         return new BenchOptions(Get("reviews", 200_000, 1), Get("batch", 500, 1), Get("concurrency", 4, 1), Get("half-load-seconds", 10, 1),
             Get("half-load-rate", 0, 0), Get("partitions", 16, 1), trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards, 1),
-            args.Contains("--silo-process"), args.Contains("--allocations"), lengths!);
+            args.Contains("--silo-process"), args.Contains("--allocations"), lengths!, clusters);
     }
 }
 

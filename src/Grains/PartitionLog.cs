@@ -96,7 +96,7 @@ public sealed class MemoryPartitionLog : IPartitionLog
             var p = Of(partition);
             if (p.Ids.ContainsKey(sequence) || p.Effects.ContainsKey(sequence))
             {
-                throw new PartitionLogConflictException(partition, sequence);
+                return Task.FromException(new PartitionLogConflictException(partition, sequence));
             }
             p.Ids.Add(sequence, (atMs, idHashes.ToArray()));
             p.Effects.Add(sequence, effects.ToArray());

@@ -89,6 +89,19 @@ public sealed class PartitionLogTests : IAsyncLifetime
         Assert.Equal((5L, 0), (idle.Head, idle.Effects.Count)); // the sequence goes on after everything was forgotten
         await log.AppendAsync(3, 6, 11_000, Ids(60), new byte[] { 6 });
 
+        // Appends of many partitions at once share transactions; one that conflicts fails alone.
+        var together = Enumerable.Range(10, 20).Select(p => log.AppendAsync(p, 1, 12_000, Ids((ulong)p), new[] { (byte)p }))
+            .Append(log.AppendAsync(3, 6, 12_000, Ids(1), new byte[] { 1 })).ToList();
+        await Assert.ThrowsAsync<PartitionLogConflictException>(() => together[^1]);
+        await Task.WhenAll(together.SkipLast(1));
+        for (var p = 10; p < 30; p++)
+        {
+            var row = Assert.Single((await log.RecoverAsync(p, 0, 100)).Effects);
+            Assert.Equal((1L, (byte)p), (row.Sequence, row.Body.Single()));
+        }
+        var kept = await log.RecoverAsync(3, 11_000, 100);
+        Assert.Equal([60UL], MemoryMarshal.Cast<byte, ulong>(kept.Ids.Single().IdHashes).ToArray());
+
         Assert.Equal(1, (await log.RecoverAsync(4, 0, 100)).Head);
         var other = await open("b").RecoverAsync(3, 0, 100);
         Assert.Equal([77UL], MemoryMarshal.Cast<byte, ulong>(other.Ids.Single().IdHashes).ToArray());

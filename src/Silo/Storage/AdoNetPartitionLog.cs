@@ -48,40 +48,118 @@ public sealed class AdoNetPartitionLog(DbDataSource dataSource, string serviceId
         return new PartitionLogRecovery(head, ids, effects);
     }
 
-    public async Task AppendAsync(int partition, long sequence, long atMs, ReadOnlyMemory<byte> idHashes, ReadOnlyMemory<byte> effects,
+    /// <summary>
+    /// Queues the rows for the next group commit: while one transaction is being written, every partition's appends
+    /// gather for the next, so the store sees one transaction (two multi-row inserts) per round instead of one per
+    /// batch. A round that fails (a sequence another activation appended, say) is written again row by row, so that
+    /// each caller gets its own outcome.
+    /// </summary>
+    public Task AppendAsync(int partition, long sequence, long atMs, ReadOnlyMemory<byte> idHashes, ReadOnlyMemory<byte> effects,
         CancellationToken cancellationToken = default)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        try
+        var append = new PendingAppend(partition, sequence, atMs, idHashes.ToArray(), effects.ToArray());
+        lock (_queueLock)
         {
-            await using (var command = Command(connection, """
-                INSERT INTO revieworleans_partition_ids (service_id, partition, sequence, at_ms, id_hashes)
-                VALUES (@service, @partition, @sequence, @at, @ids)
-                """, partition))
-            {
-                command.Transaction = transaction;
-                Add(command, "@sequence", sequence);
-                Add(command, "@at", atMs);
-                Add(command, "@ids", idHashes.ToArray());
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            await using (var command = Command(connection, """
-                INSERT INTO revieworleans_partition_effects (service_id, partition, sequence, body)
-                VALUES (@service, @partition, @sequence, @body)
-                """, partition))
-            {
-                command.Transaction = transaction;
-                Add(command, "@sequence", sequence);
-                Add(command, "@body", effects.ToArray());
-                await command.ExecuteNonQueryAsync(cancellationToken);
-            }
-            await transaction.CommitAsync(cancellationToken);
+            _queue.Add(append);
+            _writer ??= Task.Run(WriteQueuedAsync, CancellationToken.None);
         }
-        catch (DbException ex) when (IsPrimaryKeyConflict(ex))
+        return append.Done.Task;
+    }
+
+    private sealed record PendingAppend(int Partition, long Sequence, long AtMs, byte[] IdHashes, byte[] Effects)
+    {
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private readonly Lock _queueLock = new();
+    private List<PendingAppend> _queue = [];
+    private Task? _writer;
+
+    /// <summary>Rows per insert statement: five parameters each stays well below SQLite's and PostgreSQL's limits.</summary>
+    private const int RowsPerStatement = 500;
+
+    private async Task WriteQueuedAsync()
+    {
+        while (true)
         {
-            throw new PartitionLogConflictException(partition, sequence, ex);
+            List<PendingAppend> round;
+            lock (_queueLock)
+            {
+                if (_queue.Count == 0)
+                {
+                    _writer = null;
+                    return;
+                }
+                round = _queue;
+                _queue = [];
+            }
+            try
+            {
+                await WriteAsync(round);
+                round.ForEach(a => a.Done.SetResult());
+            }
+            catch (Exception) when (round.Count > 1)
+            {
+                foreach (var append in round)
+                {
+                    try
+                    {
+                        await WriteAsync([append]);
+                        append.Done.SetResult();
+                    }
+                    catch (Exception ex)
+                    {
+                        append.Done.SetException(Outcome(ex, append));
+                    }
+                }
+            }
+            catch (Exception ex)
+            {
+                round[0].Done.SetException(Outcome(ex, round[0]));
+            }
         }
+    }
+
+    private static Exception Outcome(Exception ex, PendingAppend append) =>
+        ex is DbException db && IsPrimaryKeyConflict(db) ? new PartitionLogConflictException(append.Partition, append.Sequence, ex) : ex;
+
+    private async Task WriteAsync(List<PendingAppend> rows)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await using var transaction = await connection.BeginTransactionAsync();
+        foreach (var chunk in rows.Chunk(RowsPerStatement))
+        {
+            await using (var ids = connection.CreateCommand())
+            {
+                ids.Transaction = transaction;
+                ids.CommandText = "INSERT INTO revieworleans_partition_ids (service_id, partition, sequence, at_ms, id_hashes) VALUES " +
+                    string.Join(", ", chunk.Select((_, i) => $"(@service, @p{i}, @s{i}, @a{i}, @b{i})"));
+                Add(ids, "@service", serviceId);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    Add(ids, $"@p{i}", chunk[i].Partition);
+                    Add(ids, $"@s{i}", chunk[i].Sequence);
+                    Add(ids, $"@a{i}", chunk[i].AtMs);
+                    Add(ids, $"@b{i}", chunk[i].IdHashes);
+                }
+                await ids.ExecuteNonQueryAsync();
+            }
+            await using (var effects = connection.CreateCommand())
+            {
+                effects.Transaction = transaction;
+                effects.CommandText = "INSERT INTO revieworleans_partition_effects (service_id, partition, sequence, body) VALUES " +
+                    string.Join(", ", chunk.Select((_, i) => $"(@service, @p{i}, @s{i}, @b{i})"));
+                Add(effects, "@service", serviceId);
+                for (var i = 0; i < chunk.Length; i++)
+                {
+                    Add(effects, $"@p{i}", chunk[i].Partition);
+                    Add(effects, $"@s{i}", chunk[i].Sequence);
+                    Add(effects, $"@b{i}", chunk[i].Effects);
+                }
+                await effects.ExecuteNonQueryAsync();
+            }
+        }
+        await transaction.CommitAsync();
     }
 
     public async Task<IReadOnlyList<PartitionLogRow>> ReadEffectsAsync(int partition, long afterSequence, long throughSequence, int maxRows,
