@@ -117,6 +117,12 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
     var warmUpStartMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     await SendAllAsync(gateway, Batches(seed: 2, warmUp, options.Batch, length), options.Concurrency, rate: 0);
     await probe.WaitAllStagesAsync(warmUpStart, warmUp, warmUpStartMs, Stopwatch.StartNew());
+    if (clusterSilos is { } n && n > 1)
+    {
+        // The partitions first activate on the silo that started first; the rebalancer then moves them (every 10 s),
+        // and a moved partition starts its figures afresh. Measured once they are spread, P/N ± 2 per silo.
+        await WaitForSpreadAsync(gateway, n);
+    }
 
     // 3. Maximum load, timed to each stage: scored by the partitions, learnt by every forest, in the counts, and in
     // the emitted "All" windows. End to end is the last of these. The windows close on the clock (their end plus the
@@ -176,6 +182,27 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
     return new ShapeResult(length, clusterSilos, words.Average(), words[words.Length / 2], bare, bareNoForest, options.Reviews / acceptedSeconds,
         acceptedSeconds, stages, options.Reviews, sentRate, scoredP50, scoredP99, windows.Percentile(0.5), windows.Percentile(0.99),
         allocatedPerReview, gcPause.TotalSeconds / halfSeconds);
+}
+
+static async Task WaitForSpreadAsync(ReviewGateway.ReviewGatewayClient gateway, int silos)
+{
+    var clock = Stopwatch.StartNew();
+    while (true)
+    {
+        var layout = await gateway.GetClusterAsync(new GetClusterRequest());
+        var perSilo = layout.Placements.Where(p => p.Kind == "partition").GroupBy(p => p.Silo).Select(g => g.Count()).ToList();
+        var fair = (double)perSilo.Sum() / silos;
+        if (perSilo.Count == silos && perSilo.All(count => Math.Abs(count - fair) <= 2))
+        {
+            Console.WriteLine($"partitions spread over the {silos} silos ({string.Join("/", perSilo)}) after {clock.Elapsed.TotalSeconds:F0} s");
+            return;
+        }
+        if (clock.Elapsed > TimeSpan.FromMinutes(2))
+        {
+            throw new TimeoutException($"the partitions did not spread over {silos} silos in 2 minutes: {string.Join("/", perSilo)}");
+        }
+        await Task.Delay(500);
+    }
 }
 
 static string ShapeName(ReviewLength length) => length.ToString().ToLowerInvariant();
@@ -301,7 +328,8 @@ internal sealed class SiloUnderTest : IAsyncDisposable
     public static async Task<SiloUnderTest> StartLocalClusterAsync(int silos)
     {
         var script = FindInRepository(Path.Combine("deploy", "local-cluster.sh"));
-        var directory = Directory.CreateTempSubdirectory("revieworleans-bench-cluster-").FullName;
+        // Not created here: the script makes it with the usual permissions, so that its PostgreSQL user can enter it.
+        var directory = Path.Combine(Path.GetTempPath(), $"revieworleans-bench-cluster-{Guid.NewGuid():N}");
         try
         {
             await RunScriptAsync(script, directory, "start", silos.ToString(CultureInfo.InvariantCulture));
@@ -451,6 +479,8 @@ internal sealed class SiloUnderTest : IAsyncDisposable
         if (_localClusterDirectory is not null)
         {
             await RunScriptAsync(FindInRepository(Path.Combine("deploy", "local-cluster.sh")), _localClusterDirectory, "stop");
+            // The next cluster's PostgreSQL may get the same port: pooled connections to this one must not be reused.
+            Npgsql.NpgsqlConnection.ClearAllPools();
         }
         if (_process is not null)
         {
