@@ -149,6 +149,21 @@ public sealed class ReviewGatewayService(
         var shards = Task.WhenAll(Enumerable.Range(0, _options.EffectiveAnomalyShards).Select(s => cluster.GetGrain<IAnomalyGrain>(s).GetHost()));
         response.Placements.AddRange((await partitions).Select((silo, p) => new GrainPlacement { Kind = "partition", Key = p, Silo = silo }));
         response.Placements.AddRange((await shards).Select((silo, s) => new GrainPlacement { Kind = "anomaly-shard", Key = s, Silo = silo }));
+        // Each active silo says which stream queues its agents read; one that cannot answer (dying) is left out.
+        var active = hosts.Where(h => h.Status == SiloStatus.Active).Select(h => h.SiloAddress.ToString()).ToList();
+        var queues = await Task.WhenAll(active.Select(async silo =>
+        {
+            try
+            {
+                return (Silo: silo, Queues: await cluster.GetGrain<ISiloStreamQueuesGrain>(silo).GetQueues().WaitAsync(TimeSpan.FromSeconds(5)));
+            }
+            catch (Exception ex) when (ex is OrleansException or TimeoutException or SiloUnavailableException)
+            {
+                return (Silo: silo, Queues: new List<int>());
+            }
+        }));
+        response.Placements.AddRange(queues.SelectMany(q => q.Queues.Select(queue => new GrainPlacement { Kind = "stream-queue", Key = queue, Silo = q.Silo }))
+            .OrderBy(p => p.Key));
         return response;
     }
 

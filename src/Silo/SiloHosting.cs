@@ -34,6 +34,7 @@ public static class SiloHosting
         services.AddHostedService<SentimentModelLoader>();
 
         silo.AddPlacementDirector<SpreadByKeyPlacement, SpreadByKeyPlacementDirector>();
+        silo.AddPlacementDirector<OnSiloByKeyPlacement, OnSiloByKeyPlacementDirector>();
         silo.AddReviewStreams(config);
         AddGrainStorage(silo, config);
         AddReminders(silo, config);

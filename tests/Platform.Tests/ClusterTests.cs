@@ -64,6 +64,10 @@ public sealed class ClusterTests(ITestOutputHelper log)
         Assert.Equal(2, activeSilos.Count);
         Assert.All(layout.Placements, p => Assert.Contains(p.Silo, activeSilos));
         Assert.Equal(16, layout.Placements.Count(p => p.Kind == "partition"));
+        // Each of the 8 stream queues is read by exactly one silo, and both silos read some.
+        var queues = layout.Placements.Where(p => p.Kind == "stream-queue").ToList();
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => (long)i), queues.Select(p => p.Key).Order());
+        Assert.Equal(2, queues.Select(p => p.Silo).Distinct().Count());
 
         // A process that disagrees with the cluster on the partition count stops at start and says why.
         var (exitCode, output) = await SiloProcess.RunToExitAsync(["src", "Gateway", "ReviewOrleans.Gateway.dll"],
@@ -84,6 +88,7 @@ public sealed class ClusterTests(ITestOutputHelper log)
         layout = await gateway.GetClusterAsync(new GetClusterRequest());
         Assert.Single(layout.Silos, s => s.Status == "Active");
         Assert.All(layout.Placements, p => Assert.Equal(layout.Silos.Single(s => s.Status == "Active").Address, p.Silo));
+        Assert.Equal(Enumerable.Range(0, 8).Select(i => (long)i), layout.Placements.Where(p => p.Kind == "stream-queue").Select(p => p.Key).Order());
     }
 
     [PostgresFact]

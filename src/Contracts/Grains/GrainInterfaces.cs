@@ -21,6 +21,16 @@ public interface IReviewPartitionGrain : IGrainWithIntegerKey
     Task<bool> MoveIfMisplaced(string silo);
 }
 
+/// <summary>
+/// Which queues of the "reviews" stream one silo's pulling agents read, as its stream queue balancer assigns them.
+/// Keyed by the silo's address as Orleans writes it (S{ip}:{port}:{generation}); the activation runs on that silo.
+/// </summary>
+public interface ISiloStreamQueuesGrain : IGrainWithStringKey
+{
+    /// <summary>Queue numbers, 0 to Streams:Queues - 1, in the order of the provider's queue list.</summary>
+    Task<List<int>> GetQueues();
+}
+
 /// <summary>One product category's timer-driven tumbling windows and their persisted history. Keyed by category.</summary>
 public interface ICategoryGrain : IGrainWithStringKey
 {

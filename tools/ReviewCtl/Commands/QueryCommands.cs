@@ -59,15 +59,16 @@ internal static class QueryCommands
         {
             var active = response.Silos.Where(s => s.Status == "Active").ToList();
             Console.WriteLine($"silos: {active.Count} active of {response.Silos.Count} in the membership table");
-            Console.WriteLine($"  {"address",-32} {"status",-13} {"uptime",10}  {"partitions",10} {"shards",6}  name");
+            Console.WriteLine($"  {"address",-32} {"status",-13} {"uptime",10}  {"partitions",10} {"shards",6} {"queues",6}  name");
             foreach (var silo in response.Silos)
             {
                 var partitions = response.Placements.Count(p => p.Kind == "partition" && p.Silo == silo.Address);
                 var shards = response.Placements.Count(p => p.Kind == "anomaly-shard" && p.Silo == silo.Address);
+                var queues = response.Placements.Count(p => p.Kind == "stream-queue" && p.Silo == silo.Address);
                 var uptime = silo.Status == "Active" ? TimeSpan.FromSeconds(Math.Round(silo.UptimeSeconds)).ToString() : "-";
-                Console.WriteLine($"  {silo.Address,-32} {silo.Status,-13} {uptime,10}  {partitions,10} {shards,6}  {silo.Name}");
+                Console.WriteLine($"  {silo.Address,-32} {silo.Status,-13} {uptime,10}  {partitions,10} {shards,6} {queues,6}  {silo.Name}");
             }
-            foreach (var kind in new[] { "partition", "anomaly-shard" })
+            foreach (var kind in new[] { "partition", "anomaly-shard", "stream-queue" })
             {
                 Console.WriteLine($"{kind}s:");
                 foreach (var group in response.Placements.Where(p => p.Kind == kind).GroupBy(p => p.Silo).OrderBy(g => g.Key, StringComparer.Ordinal))
