@@ -113,16 +113,32 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
     // Warm-up: JIT, grain activations, model sessions; through every stage, its windows included, so that none of its
     // work is still pending when the clock starts and every window emitted after that holds measured reviews only.
     const int warmUp = 20_000;
-    var warmUpStart = await probe.TotalsAsync(sinceMs: 0);
-    var warmUpStartMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-    await SendAllAsync(gateway, Batches(seed: 2, warmUp, options.Batch, length), options.Concurrency, rate: 0);
-    await probe.WaitAllStagesAsync(warmUpStart, warmUp, warmUpStartMs, Stopwatch.StartNew());
     if (clusterSilos is { } n && n > 1)
     {
         // The partitions first activate on the silo that started first; the rebalancer then moves them (every 10 s),
-        // and a moved partition starts its figures afresh. Measured once they are spread, P/N ± 2 per silo.
+        // and a moved partition starts its figures afresh. So they are activated, then spread (P/N ± 2 per silo),
+        // before anything is measured.
+        const int priming = 4_000;
+        var primed = await probe.TotalsAsync(sinceMs: 0);
+        await SendAllAsync(gateway, Batches(seed: 4, priming, options.Batch, length), options.Concurrency, rate: 0);
         await WaitForSpreadAsync(gateway, n);
+        // Its reviews finish before the warm-up starts (counts and forests; a moved partition's "scored" restarted),
+        // and their windows close.
+        var primingClock = Stopwatch.StartNew();
+        while (await probe.TotalsAsync(sinceMs: 0) is var t && (t.Counted < primed.Counted + priming || t.ForestPoints < primed.ForestPoints + priming))
+        {
+            if (primingClock.Elapsed > TimeSpan.FromMinutes(2))
+            {
+                throw new TimeoutException("the priming reviews were not counted in 2 minutes");
+            }
+            await Task.Delay(100);
+        }
+        await Task.Delay(new PipelineOptions().WindowSize + TimeSpan.FromSeconds(2));
     }
+    var warmUpStartMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    var warmUpStart = await probe.TotalsAsync(warmUpStartMs);
+    await SendAllAsync(gateway, Batches(seed: 2, warmUp, options.Batch, length), options.Concurrency, rate: 0);
+    await probe.WaitAllStagesAsync(warmUpStart, warmUp, warmUpStartMs, Stopwatch.StartNew());
 
     // 3. Maximum load, timed to each stage: scored by the partitions, learnt by every forest, in the counts, and in
     // the emitted "All" windows. End to end is the last of these. The windows close on the clock (their end plus the

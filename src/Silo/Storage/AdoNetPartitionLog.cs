@@ -75,7 +75,7 @@ public sealed class AdoNetPartitionLog(DbDataSource dataSource, string serviceId
     private List<PendingAppend> _queue = [];
     private Task? _writer;
 
-    /// <summary>Rows per insert statement: five parameters each stays well below SQLite's and PostgreSQL's limits.</summary>
+    /// <summary>Rows per command: five parameters each stays well below SQLite's and PostgreSQL's limits.</summary>
     private const int RowsPerStatement = 500;
 
     private async Task WriteQueuedAsync()
@@ -126,40 +126,44 @@ public sealed class AdoNetPartitionLog(DbDataSource dataSource, string serviceId
     private async Task WriteAsync(List<PendingAppend> rows)
     {
         await using var connection = await dataSource.OpenConnectionAsync();
+        if (connection is NpgsqlConnection && rows.Count <= RowsPerStatement)
+        {
+            // One round trip: PostgreSQL runs the statements of one command as a single implicit transaction.
+            await using var command = InsertCommand(connection, rows);
+            await command.ExecuteNonQueryAsync();
+            return;
+        }
         await using var transaction = await connection.BeginTransactionAsync();
         foreach (var chunk in rows.Chunk(RowsPerStatement))
         {
-            await using (var ids = connection.CreateCommand())
-            {
-                ids.Transaction = transaction;
-                ids.CommandText = "INSERT INTO revieworleans_partition_ids (service_id, partition, sequence, at_ms, id_hashes) VALUES " +
-                    string.Join(", ", chunk.Select((_, i) => $"(@service, @p{i}, @s{i}, @a{i}, @b{i})"));
-                Add(ids, "@service", serviceId);
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    Add(ids, $"@p{i}", chunk[i].Partition);
-                    Add(ids, $"@s{i}", chunk[i].Sequence);
-                    Add(ids, $"@a{i}", chunk[i].AtMs);
-                    Add(ids, $"@b{i}", chunk[i].IdHashes);
-                }
-                await ids.ExecuteNonQueryAsync();
-            }
-            await using (var effects = connection.CreateCommand())
-            {
-                effects.Transaction = transaction;
-                effects.CommandText = "INSERT INTO revieworleans_partition_effects (service_id, partition, sequence, body) VALUES " +
-                    string.Join(", ", chunk.Select((_, i) => $"(@service, @p{i}, @s{i}, @b{i})"));
-                Add(effects, "@service", serviceId);
-                for (var i = 0; i < chunk.Length; i++)
-                {
-                    Add(effects, $"@p{i}", chunk[i].Partition);
-                    Add(effects, $"@s{i}", chunk[i].Sequence);
-                    Add(effects, $"@b{i}", chunk[i].Effects);
-                }
-                await effects.ExecuteNonQueryAsync();
-            }
+            await using var command = InsertCommand(connection, chunk);
+            command.Transaction = transaction;
+            await command.ExecuteNonQueryAsync();
         }
         await transaction.CommitAsync();
+    }
+
+    /// <summary>Both inserts for <paramref name="rows"/>, in one command of two statements sharing the parameters.</summary>
+    private DbCommand InsertCommand(DbConnection connection, IReadOnlyList<PendingAppend> rows)
+    {
+        var command = connection.CreateCommand();
+        var values = new System.Text.StringBuilder();
+        var bodies = new System.Text.StringBuilder();
+        Add(command, "@service", serviceId);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            values.Append(i == 0 ? "" : ", ").Append($"(@service, @p{i}, @s{i}, @a{i}, @i{i})");
+            bodies.Append(i == 0 ? "" : ", ").Append($"(@service, @p{i}, @s{i}, @b{i})");
+            Add(command, $"@p{i}", rows[i].Partition);
+            Add(command, $"@s{i}", rows[i].Sequence);
+            Add(command, $"@a{i}", rows[i].AtMs);
+            Add(command, $"@i{i}", rows[i].IdHashes);
+            Add(command, $"@b{i}", rows[i].Effects);
+        }
+        command.CommandText =
+            $"INSERT INTO revieworleans_partition_ids (service_id, partition, sequence, at_ms, id_hashes) VALUES {values};\n" +
+            $"INSERT INTO revieworleans_partition_effects (service_id, partition, sequence, body) VALUES {bodies};";
+        return command;
     }
 
     public async Task<IReadOnlyList<PartitionLogRow>> ReadEffectsAsync(int partition, long afterSequence, long throughSequence, int maxRows,
