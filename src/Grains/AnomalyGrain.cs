@@ -71,12 +71,9 @@ public sealed partial class AnomalyGrain(
     {
         List<AnomalyAlertRecord>? raised = null;
         var current = state.State;
-        switch (current.Marks.Check(range))
+        if (!current.Marks.ShouldApply(range, out var answer))
         {
-            case DeliveryCheck.AlreadyApplied:
-                return current.Marks.Receipt(range); // the forest must not learn rows twice
-            case DeliveryCheck.Refuse:
-                return current.Marks.Receipt(range, accepted: false);
+            return answer; // the forest must not learn rows twice
         }
         foreach (var observation in observations)
         {
@@ -184,9 +181,7 @@ public sealed partial class AnomalyGrain(
         }
         state.State.Forest = _forest.ToBytes();
         state.State.Grader = _grader.ToBytes();
-        var written = state.State.Marks.BeforeSave();
-        await state.WriteStateAsync();
-        state.State.Marks.Saved(written);
+        await state.State.Marks.SaveAsync(state.WriteStateAsync);
         _dirty = false;
     }
 

@@ -71,12 +71,9 @@ public sealed partial class CategoryGrain(
     public async Task<DeliveryReceipt> MergePartials(LogRange range, List<CategoryPartial> partials)
     {
         var marks = state.State.Marks;
-        switch (marks.Check(range))
+        if (!marks.ShouldApply(range, out var answer))
         {
-            case DeliveryCheck.AlreadyApplied:
-                return marks.Receipt(range);
-            case DeliveryCheck.Refuse:
-                return marks.Receipt(range, accepted: false);
+            return answer;
         }
         var deadLetters = new List<DeadLetterRecord>();
         foreach (var partial in partials)
@@ -230,9 +227,7 @@ public sealed partial class CategoryGrain(
     private async Task SaveAsync()
     {
         state.State.Windows = _windows.ToBytes();
-        var written = state.State.Marks.BeforeSave();
-        await state.WriteStateAsync();
-        state.State.Marks.Saved(written);
+        await state.State.Marks.SaveAsync(state.WriteStateAsync);
         _dirty = false;
     }
 }

@@ -60,12 +60,9 @@ public sealed partial class CountingGrain(
     public Task<DeliveryReceipt> Add(LogRange range, CountDelta delta)
     {
         var s = state.State;
-        switch (s.Marks.Check(range))
+        if (!s.Marks.ShouldApply(range, out var answer))
         {
-            case DeliveryCheck.AlreadyApplied:
-                return Task.FromResult(s.Marks.Receipt(range));
-            case DeliveryCheck.Refuse:
-                return Task.FromResult(s.Marks.Receipt(range, accepted: false));
+            return Task.FromResult(answer);
         }
         // Decoded before anything is added: a call applies all of a delivery or none of it, since half a delivery
         // re-sent under the same token would be ignored, and re-sent under a new one would count twice.
@@ -132,9 +129,7 @@ public sealed partial class CountingGrain(
         }
         state.State.DistinctPerWindow = new SortedDictionary<long, byte[]>(_windows.ToDictionary(w => w.Key, w => w.Value.ToBytes()));
         state.State.AllTimeDistinct = _allTime.ToBytes();
-        var written = state.State.Marks.BeforeSave();
-        await state.WriteStateAsync();
-        state.State.Marks.Saved(written);
+        await state.State.Marks.SaveAsync(state.WriteStateAsync);
         _dirty = false;
     }
 

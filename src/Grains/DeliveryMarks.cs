@@ -20,25 +20,33 @@ public sealed class DeliveryMarks
     /// <summary>After the state was read: what it holds is durable by definition.</summary>
     public void Loaded() => _durable = new(Applied);
 
-    /// <summary>Taken just before a state write; pass it to <see cref="Saved"/> once the write succeeded.</summary>
-    public Dictionary<long, long> BeforeSave() => new(Applied);
-
-    public void Saved(Dictionary<long, long> written) => _durable = written;
-
-    /// <summary>Whether to apply a delivery, and the receipt when not.</summary>
-    public DeliveryCheck Check(LogRange range)
+    /// <summary>Runs the state write that saves these marks; once it succeeded, what they held before it is durable.</summary>
+    public async Task SaveAsync(Func<Task> writeState)
     {
+        var written = new Dictionary<long, long>(Applied);
+        await writeState();
+        _durable = written;
+    }
+
+    /// <summary>
+    /// Whether to apply a delivery. When not, <paramref name="answer"/> is the receipt to return: accepted for rows
+    /// already applied (a retried call, a replay, or only a question for the marks), refused with the mark for a
+    /// range that does not start where this receiver stands, since applying it would skip rows or apply some twice.
+    /// </summary>
+    public bool ShouldApply(LogRange range, out DeliveryReceipt answer)
+    {
+        answer = default;
         if (!range.IsSequenced)
         {
-            return DeliveryCheck.Apply;
+            return true;
         }
         var applied = Applied.GetValueOrDefault(range.Partition);
-        if (range.To <= applied)
+        if (range.To > applied && range.From == applied)
         {
-            return DeliveryCheck.AlreadyApplied; // a retried call, a replay, or only a question for the marks
+            return true;
         }
-        // Applying rows that do not start where this receiver stands would skip rows or apply some twice.
-        return range.From == applied ? DeliveryCheck.Apply : DeliveryCheck.Refuse;
+        answer = Receipt(range, accepted: range.To <= applied);
+        return false;
     }
 
     public void MarkApplied(LogRange range)
@@ -52,11 +60,4 @@ public sealed class DeliveryMarks
     public DeliveryReceipt Receipt(LogRange range, bool accepted = true) => range.IsSequenced
         ? new(accepted, Applied.GetValueOrDefault(range.Partition), _durable.GetValueOrDefault(range.Partition))
         : new(accepted, 0, 0);
-}
-
-public enum DeliveryCheck
-{
-    Apply,
-    AlreadyApplied,
-    Refuse,
 }
