@@ -157,7 +157,7 @@ public sealed class ReviewGatewayService(
             {
                 return (Silo: silo, Queues: await cluster.GetGrain<ISiloStreamQueuesGrain>(silo).GetQueues().WaitAsync(TimeSpan.FromSeconds(5)));
             }
-            catch (Exception ex) when (ex is OrleansException or TimeoutException or SiloUnavailableException)
+            catch (Exception ex) when (ex is OrleansException or TimeoutException) // SiloUnavailableException included
             {
                 return (Silo: silo, Queues: new List<int>());
             }

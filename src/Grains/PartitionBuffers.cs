@@ -23,9 +23,6 @@ internal sealed class PartitionBuffers(long windowSizeMs)
 
     public List<AnomalyObservation> Observations { get; } = [];
 
-    public bool IsEmpty => _partials.Count == 0 && Counts.IsEmpty && _distinct.Count == 0 && Observations.Count == 0
-        && _priority.Count == 0 && _deadLetters.Count == 0 && _categories.Count == 0;
-
     /// <param name="idHash">The review id's <see cref="DistinctCounter.Hash"/>, already computed for de-duplication.</param>
     public void Add(ReviewMessage review, ulong idHash, int predictedStars, double expectedStars, long timestampMs)
     {
@@ -156,7 +153,7 @@ internal sealed class PartitionBuffers(long windowSizeMs)
         {
             yield return Receiver.Category(category);
         }
-        if (!Counts.IsEmpty || _distinct.Count > 0 || Counts.PerCategory.Count > 0)
+        if (!Counts.IsEmpty) // distinct ids and per-category counts come only with reviews counted
         {
             yield return Receiver.Counts;
         }

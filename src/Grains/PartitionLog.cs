@@ -13,9 +13,9 @@ public interface IPartitionLog
     /// <param name="maxIds">At most this many of the newest ids are returned (the de-duplication capacity).</param>
     Task<PartitionLogRecovery> RecoverAsync(int partition, long idsSinceMs, int maxIds, CancellationToken cancellationToken = default);
 
-    /// <summary>Appends a batch's rows under <paramref name="sequence"/> in one transaction.</summary>
+    /// <summary>Appends a batch's rows under <paramref name="sequence"/> in one transaction; the log keeps the arrays as they are.</summary>
     /// <exception cref="PartitionLogConflictException">The sequence exists: another activation appended it.</exception>
-    Task AppendAsync(int partition, long sequence, long atMs, ReadOnlyMemory<byte> idHashes, ReadOnlyMemory<byte> effects,
+    Task AppendAsync(int partition, long sequence, long atMs, byte[] idHashes, byte[] effects,
         CancellationToken cancellationToken = default);
 
     /// <summary>Effect rows after <paramref name="afterSequence"/> up to <paramref name="throughSequence"/>, oldest first, at most <paramref name="maxRows"/>.</summary>
@@ -88,7 +88,7 @@ public sealed class MemoryPartitionLog : IPartitionLog
         }
     }
 
-    public Task AppendAsync(int partition, long sequence, long atMs, ReadOnlyMemory<byte> idHashes, ReadOnlyMemory<byte> effects,
+    public Task AppendAsync(int partition, long sequence, long atMs, byte[] idHashes, byte[] effects,
         CancellationToken cancellationToken = default)
     {
         lock (_partitions)
@@ -98,8 +98,8 @@ public sealed class MemoryPartitionLog : IPartitionLog
             {
                 return Task.FromException(new PartitionLogConflictException(partition, sequence));
             }
-            p.Ids.Add(sequence, (atMs, idHashes.ToArray()));
-            p.Effects.Add(sequence, effects.ToArray());
+            p.Ids.Add(sequence, (atMs, idHashes));
+            p.Effects.Add(sequence, effects);
         }
         return Task.CompletedTask;
     }

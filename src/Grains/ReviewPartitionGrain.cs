@@ -104,7 +104,6 @@ public sealed partial class ReviewPartitionGrain(
             }
         }
         _head = _activationHead = recovery.Head;
-        _stats.LogHead = _head;
         if (recovery.Effects.Count > 0)
         {
             // Rows a previous activation logged and whose parts not every receiver confirmed saving: each receiver
@@ -190,9 +189,10 @@ public sealed partial class ReviewPartitionGrain(
     private async Task OnStreamErrorAsync(Exception error)
     {
         LogStreamError(error, _partition);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var effects = NewBuffers();
-        effects.RecordStreamError($"{error.GetType().Name}: {error.Message}", clock.GetUtcNow().ToUnixTimeMilliseconds());
-        await AppendAsync(effects, [], clock.GetUtcNow().ToUnixTimeMilliseconds());
+        effects.RecordStreamError($"{error.GetType().Name}: {error.Message}", now);
+        await AppendAsync(effects, [], now);
     }
 
     private async Task ProcessAsync(ReviewBatch batch)
@@ -350,7 +350,6 @@ public sealed partial class ReviewPartitionGrain(
                 throw;
             }
             _head = sequence;
-            _stats.LogHead = sequence;
             foreach (var receiver in effects.Receivers(_anomalyShard))
             {
                 CursorOf(receiver, assumeApplied: _activationHead).LastPart = sequence;

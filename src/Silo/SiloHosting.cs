@@ -60,9 +60,9 @@ public static class SiloHosting
             case "sqlite":
                 var path = Path.GetFullPath(config.GetValue("Storage:SqlitePath", Path.Combine("data", "revieworleans.db"))!);
                 SqliteGrainStorage.EnsureCreated(path);
-                AddAdoNetStore(silo, SqliteGrainStorage.Invariant, dataSource: SqliteGrainStorage.CreateDataSource(path));
-                silo.Services.AddSingleton<IPartitionLog>(sp =>
-                    new AdoNetPartitionLog(SqliteGrainStorage.CreateDataSource(path), ServiceIdOf(sp)));
+                var sqlite = SqliteGrainStorage.CreateDataSource(path);
+                AddAdoNetStore(silo, SqliteGrainStorage.Invariant, dataSource: sqlite);
+                silo.Services.AddSingleton<IPartitionLog>(sp => new AdoNetPartitionLog(sqlite, ServiceIdOf(sp)));
                 break;
             case "postgres":
                 // The schema was applied or verified before the silo was built (ClusterDatabase.PrepareAsync).

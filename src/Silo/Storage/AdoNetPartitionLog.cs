@@ -54,10 +54,10 @@ public sealed class AdoNetPartitionLog(DbDataSource dataSource, string serviceId
     /// batch. A round that fails (a sequence another activation appended, say) is written again row by row, so that
     /// each caller gets its own outcome.
     /// </summary>
-    public Task AppendAsync(int partition, long sequence, long atMs, ReadOnlyMemory<byte> idHashes, ReadOnlyMemory<byte> effects,
+    public Task AppendAsync(int partition, long sequence, long atMs, byte[] idHashes, byte[] effects,
         CancellationToken cancellationToken = default)
     {
-        var append = new PendingAppend(partition, sequence, atMs, idHashes.ToArray(), effects.ToArray());
+        var append = new PendingAppend(partition, sequence, atMs, idHashes, effects);
         lock (_queueLock)
         {
             _queue.Add(append);
