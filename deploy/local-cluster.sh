@@ -7,7 +7,8 @@
 #   deploy/local-cluster.sh stop        end exactly the processes that `start` recorded, by pid, and the database
 #
 # State (pids, logs, the database) lives in $REVIEWORLEANS_CLUSTER_DIR (default /tmp/revieworleans-cluster).
-# Settings for every silo may be passed as REVIEWORLEANS_SILO_ARGS (e.g. "--Pipeline:AnomalyShards=3").
+# Settings for every silo may be passed as REVIEWORLEANS_SILO_ARGS (e.g. "--Pipeline:AnomalyShards=3"), and server
+# options for the database as REVIEWORLEANS_PG_OPTIONS (e.g. "-c shared_preload_libraries=pg_stat_statements").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -62,7 +63,7 @@ start() {
   [ "$(id -u)" = 0 ] && chown postgres "$dir/pg"
   local pg_port; pg_port=$(free_port 56432)
   as_pg "$pg_bin/initdb" -D "$dir/pg/data" -A trust -U postgres >/dev/null
-  as_pg "$pg_bin/pg_ctl" -D "$dir/pg/data" -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300" -l "$dir/pg/postgres.log" -w start >/dev/null
+  as_pg "$pg_bin/pg_ctl" -D "$dir/pg/data" -o "-p $pg_port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=300 ${REVIEWORLEANS_PG_OPTIONS:-}" -l "$dir/pg/postgres.log" -w start >/dev/null
   echo "postgres $(cat "$dir/pg/data/postmaster.pid" | head -n 1) 127.0.0.1:$pg_port" >> "$pids"
   echo "$pg_bin" > "$dir/pg_bin"
   as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres revieworleans

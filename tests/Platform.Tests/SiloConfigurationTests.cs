@@ -86,3 +86,17 @@ public sealed class SiloConfigurationTests
         Assert.Contains("AllowedLateness", ex.GetBaseException().Message);
     }
 }
+
+public sealed class PostgresConnectionStringTests
+{
+    [Theory]
+    [InlineData("Host=db;Username=orleans;Database=revieworleans", true)]
+    [InlineData("Host=db;Username=orleans;Database=revieworleans;No Reset On Close=false", false)]
+    [InlineData("Host=db;Username=orleans;Database=revieworleans;NoResetOnClose=false", false)]
+    public void WithoutResetOnClose_UnlessTheStringSaysOtherwise(string given, bool expected)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(ReviewOrleans.Hosting.ClusterProfile.WithoutResetOnClose(given));
+        Assert.Equal(expected, builder.NoResetOnClose);
+        Assert.Equal(("db", "orleans", "revieworleans"), (builder.Host, builder.Username, builder.Database));
+    }
+}
