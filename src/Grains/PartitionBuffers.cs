@@ -187,14 +187,14 @@ internal sealed class PartitionBuffers(long windowSizeMs)
                 return await grains.GetGrain<ICountingGrain>("global").Add(range, CountsPart());
             case ReceiverKind.Anomaly:
                 return await grains.GetGrain<IAnomalyGrain>(receiver.Shard).Observe(range, Observations);
+            case ReceiverKind.Priority:
+                return await grains.GetGrain<IPriorityQueueGrain>(receiver.Name).Enqueue(range,
+                    _priority.TryGetValue(receiver.Name, out var reviews) ? reviews : []);
         }
-        // The rest store before they return and recognise what they already hold (review ids, record ids, names), so
-        // delivering a part again is harmless and "returned" means "durable".
+        // The rest store before they return and recognise what they already hold (record ids, names), so delivering a
+        // part again is harmless and "returned" means "durable".
         switch (receiver.Kind)
         {
-            case ReceiverKind.Priority when _priority.TryGetValue(receiver.Name, out var reviews):
-                await grains.GetGrain<IPriorityQueueGrain>(receiver.Name).Enqueue(reviews);
-                break;
             case ReceiverKind.DeadLetters when _deadLetters.Count > 0:
                 await grains.GetGrain<IDeadLetterGrain>(0).Add(_deadLetters);
                 break;
@@ -281,8 +281,11 @@ internal readonly record struct Receiver(ReceiverKind Kind, string Name, int Sha
     public static readonly Receiver DeadLetters = new(ReceiverKind.DeadLetters, "", 0);
     public static readonly Receiver Directory = new(ReceiverKind.Directory, "", 0);
 
-    /// <summary>Whether the receiver keeps marks of the rows it applied (it adds things up) rather than recognising repeats.</summary>
-    public bool KeepsMarks => Kind is ReceiverKind.Category or ReceiverKind.Counts or ReceiverKind.Anomaly;
+    /// <summary>
+    /// Whether the receiver keeps marks of the rows it applied and saves on its own schedule (it adds things up, or its
+    /// state is too large to write on every call) rather than storing each call and recognising repeats.
+    /// </summary>
+    public bool KeepsMarks => Kind is ReceiverKind.Category or ReceiverKind.Counts or ReceiverKind.Anomaly or ReceiverKind.Priority;
 
     public override string ToString() => Kind switch
     {

@@ -15,30 +15,37 @@ public sealed class PriorityQueueState
     [Id(1)] public long Dropped { get; set; }
 
     [Id(2)] public long Acknowledged { get; set; }
+
+    /// <summary>The log sequence applied through from each partition; saved with the queue it went into.</summary>
+    [Id(3)] public DeliveryMarks Marks { get; set; } = new();
 }
 
 /// <summary>
 /// A category's queue of reviews predicted at 2 stars or fewer, awaiting a person. Bounded: when full, the oldest
-/// pending review is dropped and counted. Every change is persisted before the call returns; calls that arrive while
-/// a write is pending share the next one (<see cref="GroupCommit"/>, at most one write per
-/// <see cref="PipelineOptions.StateWriteInterval"/>), since each write stores the whole queue.
+/// pending review is dropped and counted.
 /// </summary>
 /// <remarks>
-/// Reentrant so that calls can join a pending write. The working queue lives in fields; each write persists a
-/// snapshot taken as it starts, so calls interleaving with a write never change what is being serialised.
-/// <see cref="List"/> reads the working queue, which may include changes whose write is still pending.
-/// Enqueue is idempotent per review id while the review is pending: a partition that re-sends after a failed call
-/// does not queue the review twice.
+/// Each write stores the whole queue (1,000 reviews, about 160 KB), so reviews from the partitions are applied in
+/// memory and saved every <see cref="SaveInterval"/> with the log marks they cover, as the counts are: a crash rolls
+/// the queue back to its last save and the partitions re-send the rest from their logs. Written on every delivery,
+/// the eight queues of a load test were PostgreSQL's largest cost (33 writes/s of 160 KB, 11 ms each).
+/// Acknowledgements are rare and a person waits for them, so each is persisted before it returns; calls that arrive
+/// while a write is pending share the next one (<see cref="GroupCommit"/>). Reentrant so that calls can join a
+/// pending write; each write persists a snapshot taken as it starts. <see cref="List"/> reads the working queue.
 /// </remarks>
 [Reentrant]
 [GrainType("priority-queue")]
 public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
 {
+    private static readonly TimeSpan SaveInterval = TimeSpan.FromSeconds(5);
+
     private readonly IPersistentState<PriorityQueueState> _state;
     private readonly GroupCommit _commit;
     private readonly BoundedKeyedList<PriorityReviewRecord, string> _pending;
+    private readonly DeliveryMarks _marks = new();
     private long _dropped;
     private long _acknowledged;
+    private bool _dirty;
 
     public PriorityQueueGrain(
         [PersistentState("priority-queue", StorageNames.Default)] IPersistentState<PriorityQueueState> state,
@@ -55,17 +62,29 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
         _pending.Load(_state.State.Pending);
         _dropped = _state.State.Dropped;
         _acknowledged = _state.State.Acknowledged;
+        _marks.Applied = new(_state.State.Marks.Applied);
+        _marks.Loaded();
+        this.RegisterGrainTimer(static (grain, _) => grain.SaveIfChangedAsync(), this,
+            new GrainTimerCreationOptions(SaveInterval, SaveInterval) { KeepAlive = true });
         return Task.CompletedTask;
     }
 
-    public Task Enqueue(List<PriorityReviewRecord> reviews)
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => SaveIfChangedAsync();
+
+    public Task<DeliveryReceipt> Enqueue(LogRange range, List<PriorityReviewRecord> reviews)
     {
+        if (!_marks.ShouldApply(range, out var answer))
+        {
+            return Task.FromResult(answer);
+        }
         foreach (var review in reviews)
         {
             _pending.TryAdd(review);
         }
         _dropped += _pending.TrimOldest();
-        return _commit.CommitAsync();
+        _marks.MarkApplied(range);
+        _dirty = true;
+        return Task.FromResult(_marks.Receipt(range));
     }
 
     /// <summary>The most urgent first: lowest expected stars, then oldest.</summary>
@@ -89,9 +108,28 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
         return true;
     }
 
-    private Task WriteSnapshotAsync()
+    private Task SaveIfChangedAsync() => _dirty ? _commit.CommitAsync() : Task.CompletedTask;
+
+    private async Task WriteSnapshotAsync()
     {
-        _state.State = new PriorityQueueState { Pending = [.. _pending.Items], Dropped = _dropped, Acknowledged = _acknowledged };
-        return _state.WriteStateAsync();
+        // Queue and marks are taken together, before the first await: reviews applied while the write runs are in
+        // neither, and stay dirty for the next one.
+        _state.State = new PriorityQueueState
+        {
+            Pending = [.. _pending.Items],
+            Dropped = _dropped,
+            Acknowledged = _acknowledged,
+            Marks = new DeliveryMarks { Applied = new(_marks.Applied) },
+        };
+        _dirty = false;
+        try
+        {
+            await _marks.SaveAsync(_state.WriteStateAsync);
+        }
+        catch
+        {
+            _dirty = true;
+            throw;
+        }
     }
 }

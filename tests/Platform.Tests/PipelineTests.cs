@@ -269,16 +269,23 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
-    public async Task PriorityQueue_ReSentAndConcurrentEnqueues_EachReviewQueuedOnce()
+    public async Task PriorityQueue_LogRanges_EachReviewQueuedOnce()
     {
-        var category = TestReviews.NewCategory("prio-group");
+        var category = TestReviews.NewCategory("prio-ranges");
         var queue = _platform.Grains.GetGrain<IPriorityQueueGrain>(category);
         PriorityReviewRecord Record(int i) => new() { ReviewId = $"{category}-{i}", Category = category, PredictedStars = 1, ExpectedStars = 1 + i / 100.0, ReviewBody = "broke", ReceivedMs = i };
+        List<PriorityReviewRecord> Records(int from) => [.. Enumerable.Range(from, 10).Select(Record)];
 
-        // Sixteen partitions flushing at once share writes; then one sends its records again, as a partition does
-        // when a call failed after the queue took them. (RestartTests checks that what the calls returned for is stored.)
-        await Task.WhenAll(Enumerable.Range(0, 16).Select(p => queue.Enqueue(Enumerable.Range(p * 10, 10).Select(Record).ToList())));
-        await queue.Enqueue(Enumerable.Range(0, 10).Select(Record).ToList());
+        // Sixteen partitions deliver their first log row at once; then one delivers it again (a call that failed
+        // after the queue took it), and one skips a row.
+        var receipts = await Task.WhenAll(Enumerable.Range(0, 16).Select(p => queue.Enqueue(new LogRange(20_000 + p, 0, 1), Records(p * 10))));
+        Assert.All(receipts, r => Assert.Equal((true, 1L), (r.Accepted, r.AppliedThrough)));
+        var again = await queue.Enqueue(new LogRange(20_000, 0, 1), Records(0));
+        Assert.Equal((true, 1L), (again.Accepted, again.AppliedThrough));
+        var gap = await queue.Enqueue(new LogRange(20_001, 2, 3), Records(500));
+        Assert.Equal((false, 1L), (gap.Accepted, gap.AppliedThrough));
+        // The same review from another partition's next row (a client sent it to two gateways) is queued once.
+        Assert.True((await queue.Enqueue(new LogRange(20_002, 1, 2), Records(0))).Accepted);
 
         var listed = await queue.List(1_000);
         Assert.Equal(160, listed.Count);

@@ -53,10 +53,9 @@ public sealed class RestartTests : IAsyncLifetime
                 async () => await first.Gateway.GetCountsAsync(new GetCountsRequest()),
                 c => c.PerCategory.GetValueOrDefault(category) == 120, "counts of the category")).PerCategory[category];
 
-            // Concurrent enqueues share group-committed writes; each call returns once its records are stored, and
-            // the queue grain writes nothing on deactivation, so what survives is what those writes stored.
+            // Applied in memory and saved on the queue's schedule or when it deactivates, with the marks they cover.
             var queue = first.Grains.GetGrain<IPriorityQueueGrain>(category + "-queue");
-            await Task.WhenAll(Enumerable.Range(0, 8).Select(p => queue.Enqueue(
+            await Task.WhenAll(Enumerable.Range(0, 8).Select(p => queue.Enqueue(new LogRange(30_000 + p, 0, 1),
                 [new PriorityReviewRecord { ReviewId = $"q-{p}", Category = category + "-queue", PredictedStars = 1, ExpectedStars = 1.5, ReviewBody = "broke", ReceivedMs = p }])));
             queuedBefore = await queue.List(100);
             Assert.Equal(8, queuedBefore.Count);
@@ -72,6 +71,8 @@ public sealed class RestartTests : IAsyncLifetime
         Assert.Contains(category, (await second.Gateway.ListCategoriesAsync(new ListCategoriesRequest())).Categories);
         var queuedAfter = await second.Grains.GetGrain<IPriorityQueueGrain>(category + "-queue").List(100);
         Assert.Equal(queuedBefore.Select(r => r.ReviewId), queuedAfter.Select(r => r.ReviewId));
+        var replayed = await second.Grains.GetGrain<IPriorityQueueGrain>(category + "-queue").Enqueue(new LogRange(30_000, 0, 1), []);
+        Assert.Equal((true, 1L, 1L), (replayed.Accepted, replayed.AppliedThrough, replayed.DurableThrough)); // the marks were saved with it
 
         // The partitions rebuilt their recent ids from their logs: reviews re-sent after the restart are duplicates.
         await second.Gateway.PutReviewsAsync(TestReviews.Request(TestReviews.Generate(category, 120, seed: 21).Take(30)));

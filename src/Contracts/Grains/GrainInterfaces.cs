@@ -83,7 +83,8 @@ public interface ICountingGrain : IGrainWithStringKey
 /// <summary>A category's bounded, persisted queue of reviews that need attention. Keyed by category.</summary>
 public interface IPriorityQueueGrain : IGrainWithStringKey
 {
-    Task Enqueue(List<PriorityReviewRecord> reviews);
+    /// <summary>Queues a partition's reviews for the log rows in <paramref name="range"/>; rows already applied are not queued again.</summary>
+    Task<DeliveryReceipt> Enqueue(LogRange range, List<PriorityReviewRecord> reviews);
 
     Task<List<PriorityReviewRecord>> List(int limit);
 
