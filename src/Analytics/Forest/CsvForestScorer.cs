@@ -24,8 +24,8 @@ public sealed class CsvForestScorer
     public bool Json { get; init; }
 
     /// <summary>
-    /// Threads for scoring (groups of trees in parallel over blocks of points, with results identical to one
-    /// thread); ignored with <see cref="Attribution"/>. Default 1.
+    /// Threads for scoring (groups of trees in parallel over blocks of points) or, with <see cref="Attribution"/>,
+    /// for each point's attribution (groups of trees in parallel); results are identical for any number. Default 1.
     /// </summary>
     public int Threads { get; init; } = 1;
 
@@ -80,7 +80,7 @@ public sealed class CsvForestScorer
                 var point = values.AsSpan(0, count);
                 if (Attribution)
                 {
-                    var attribution = forest.Attribute(point);
+                    var attribution = forest.Attribute(point, Threads);
                     forest.Update(point);
                     WriteAttribution(ref writer, attribution);
                 }

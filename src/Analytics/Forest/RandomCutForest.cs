@@ -23,7 +23,6 @@ public sealed partial class RandomCutForest
     private readonly int _outputAfter;
     private readonly float[] _shingle;
     private readonly float[] _query;
-    private readonly int[] _path;
     private readonly RepeatedQueryScores _repeats;
     private int _shingleFill;
     private long _inserted;
@@ -53,7 +52,6 @@ public sealed partial class RandomCutForest
         }
         _shingle = new float[_treeDims];
         _query = new float[_treeDims];
-        _path = new int[options.SampleSize];
         _repeats = new RepeatedQueryScores(_treeDims, options.NumberOfTrees);
     }
 
@@ -103,11 +101,14 @@ public sealed partial class RandomCutForest
     /// <summary>
     /// Splits the score of <paramref name="point"/> (not added) into high and low parts per input dimension,
     /// summed over the shingle (the Java core's <c>getAnomalyAttribution</c>, as in KDA's
-    /// <c>RANDOM_CUT_FOREST_WITH_EXPLANATION</c>).
+    /// <c>RANDOM_CUT_FOREST_WITH_EXPLANATION</c>). Trees are attributed in the scoring chunks of
+    /// <see cref="RandomCutTree.ChunkCount"/>, on up to <paramref name="maxDegreeOfParallelism"/> threads, and the
+    /// chunks' sums are added in chunk order: the result is the same for any number of threads.
     /// </summary>
     /// <exception cref="ArgumentException">Wrong length, NaN, infinite or beyond single precision.</exception>
-    public AnomalyAttribution Attribute(ReadOnlySpan<double> point)
+    public AnomalyAttribution Attribute(ReadOnlySpan<double> point, int maxDegreeOfParallelism = 1)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxDegreeOfParallelism, 1);
         Check(point);
         BuildQuery(point);
         var high = new double[_dims];
@@ -116,19 +117,60 @@ public sealed partial class RandomCutForest
         {
             return new AnomalyAttribution(high, low);
         }
+        var chunks = RandomCutTree.ChunkCount(_trees.Length);
+        var work = new AttributionWork(_trees, (float[])_query.Clone(), Options.SampleSize, chunks);
+        if (maxDegreeOfParallelism == 1 || chunks == 1)
+        {
+            for (var c = 0; c < chunks; c++)
+            {
+                work.Run(c);
+            }
+        }
+        else
+        {
+            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, work.Run);
+        }
         var treeHigh = new double[_treeDims];
         var treeLow = new double[_treeDims];
-        var scratch = new double[4 * _treeDims];
-        foreach (var tree in _trees)
-        {
-            tree.Attribute(_query, _path, treeHigh, treeLow, scratch);
-        }
+        work.AddInChunkOrder(treeHigh, treeLow);
         for (var i = 0; i < _treeDims; i++)
         {
             high[i % _dims] += treeHigh[i] / _trees.Length;
             low[i % _dims] += treeLow[i] / _trees.Length;
         }
         return new AnomalyAttribution(high, low);
+    }
+
+    /// <summary>Per chunk of trees, the sums of its trees' high and low parts, each chunk in its own slots.</summary>
+    private sealed class AttributionWork(RandomCutTree[] trees, float[] query, int sampleSize, int chunks)
+    {
+        private readonly int _treeDims = query.Length;
+        private readonly double[] _sums = new double[chunks * 2 * query.Length];
+
+        public void Run(int chunk)
+        {
+            var (first, count) = RandomCutTree.Chunk(trees.Length, chunk);
+            var high = _sums.AsSpan(chunk * 2 * _treeDims, _treeDims);
+            var low = _sums.AsSpan(chunk * 2 * _treeDims + _treeDims, _treeDims);
+            var path = new int[sampleSize];
+            var scratch = new double[4 * _treeDims];
+            for (var t = first; t < first + count; t++)
+            {
+                trees[t].Attribute(query, path, high, low, scratch);
+            }
+        }
+
+        public void AddInChunkOrder(Span<double> high, Span<double> low)
+        {
+            for (var c = 0; c < chunks; c++)
+            {
+                for (var i = 0; i < _treeDims; i++)
+                {
+                    high[i] += _sums[c * 2 * _treeDims + i];
+                    low[i] += _sums[c * 2 * _treeDims + _treeDims + i];
+                }
+            }
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

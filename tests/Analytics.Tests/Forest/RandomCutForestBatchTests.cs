@@ -4,16 +4,31 @@ namespace ReviewOrleans.Analytics.Tests.Forest;
 
 public sealed class RandomCutForestBatchTests
 {
+    public static TheoryData<int, int, int, int> Grid()
+    {
+        var grid = new TheoryData<int, int, int, int>();
+        foreach (var seed in new[] { 1, 2, 3 })
+        {
+            foreach (var dims in new[] { 1, 4 })
+            {
+                foreach (var shingle in new[] { 1, 4 })
+                {
+                    grid.Add(dims, shingle, 2 + seed % 2, seed);
+                }
+            }
+        }
+        grid.Add(1, 3, 3, 7);
+        grid.Add(2, 3, 4, 7);
+        return grid;
+    }
+
     [Theory]
-    [InlineData(1, 1, 1)]
-    [InlineData(1, 1, 3)]
-    [InlineData(2, 3, 4)]
-    [InlineData(4, 1, 2)]
-    public void ScoreAndUpdate_Batches_BitIdenticalToOneRecordAtATime(int dims, int shingle, int threads)
+    [MemberData(nameof(Grid))]
+    public void ScoreAndUpdate_Batches_BitIdenticalToOneRecordAtATime(int dims, int shingle, int threads, int seed)
     {
         // 30 trees = 7 chunks of four plus 2 single trees, so both chunk kinds are exercised.
-        var options = new RandomCutForestOptions { Dimensions = dims, ShingleSize = shingle, NumberOfTrees = 30, SampleSize = 32, OutputAfter = 5 };
-        var data = RandomCutForestTests.Sine(900, dims);
+        var options = new RandomCutForestOptions { Dimensions = dims, ShingleSize = shingle, NumberOfTrees = 30, SampleSize = 32, OutputAfter = 5, Seed = seed };
+        var data = RandomCutForestTests.Sine(900, dims, seed);
         var single = new RandomCutForest(options);
         var batched = new RandomCutForest(options);
         var expected = data.Select(p => single.ScoreAndUpdate(p)).ToArray();
@@ -54,6 +69,35 @@ public sealed class RandomCutForestBatchTests
         }
         Assert.Equal(expected, actual);
         Assert.Equal(single.ToBytes(), batched.ToBytes());
+    }
+
+    [Theory]
+    [InlineData(1, 1, 11)]
+    [InlineData(1, 4, 12)]
+    [InlineData(4, 1, 13)]
+    [InlineData(4, 4, 14)]
+    public void Attribute_OnSeveralThreads_IdenticalToOneThreadAndSumsToTheScore(int dims, int shingle, int seed)
+    {
+        var options = new RandomCutForestOptions { Dimensions = dims, ShingleSize = shingle, NumberOfTrees = 30, SampleSize = 64, Seed = seed };
+        var forest = new RandomCutForest(options);
+        var data = RandomCutForestTests.Sine(1_200, dims, seed);
+        foreach (var point in data)
+        {
+            forest.Update(point);
+        }
+        double[] outlier = [.. Enumerable.Range(0, dims).Select(d => d == 0 ? 40.0 : 10.0)];
+        foreach (var point in new[] { data[^1], outlier })
+        {
+            var one = forest.Attribute(point);
+            foreach (var threads in new[] { 2, 3, 8 })
+            {
+                var many = forest.Attribute(point, threads);
+                Assert.Equal(Enumerable.Range(0, dims).Select(one.Attribution), Enumerable.Range(0, dims).Select(many.Attribution));
+                Assert.Equal(Enumerable.Range(0, dims).Select(one.Direction), Enumerable.Range(0, dims).Select(many.Direction));
+            }
+            // High and low parts over every dimension add up to the score (up to rounding).
+            Assert.Equal(forest.Score(point), Enumerable.Range(0, dims).Sum(one.Attribution), 9);
+        }
     }
 
     [Fact]
