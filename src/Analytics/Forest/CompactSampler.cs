@@ -45,6 +45,17 @@ internal sealed class CompactSampler
 
     public int Capacity { get; }
 
+    /// <summary>Becomes an exact copy of <paramref name="source"/>, a sampler of the same capacity and decay.</summary>
+    public void CopyFrom(CompactSampler source)
+    {
+        Array.Copy(source._weight, _weight, _weight.Length);
+        Array.Copy(source._leaf, _leaf, _leaf.Length);
+        _size = source._size;
+        _pendingWeight = source._pendingWeight;
+        _nextAdmission = source._nextAdmission;
+        EvictedLeaf = source.EvictedLeaf;
+    }
+
     public int Size => _size;
 
     /// <summary>

@@ -115,6 +115,33 @@ internal sealed partial class RandomCutTree
     /// <summary>Number of sampled points in the tree, duplicates counted.</summary>
     public int Mass => _mass;
 
+    /// <summary>
+    /// Becomes an exact copy of <paramref name="source"/>, a tree of the same shape, except for its records in the
+    /// shared node and box arrays, which the forest copies whole (<see cref="CopySharedArrays"/>).
+    /// </summary>
+    public void CopyFrom(RandomCutTree source)
+    {
+        Array.Copy(source._nodeParent, _nodeParent, _nodeParent.Length);
+        Array.Copy(source._nodeMass, _nodeMass, _nodeMass.Length);
+        Array.Copy(source._leafPoint, _leafPoint, _leafPoint.Length);
+        Array.Copy(source._leafMass, _leafMass, _leafMass.Length);
+        Array.Copy(source._leafParent, _leafParent, _leafParent.Length);
+        Array.Copy(source._freeNodes, _freeNodes, _freeNodes.Length);
+        Array.Copy(source._freeLeaves, _freeLeaves, _freeLeaves.Length);
+        _freeNodeCount = source._freeNodeCount;
+        _freeLeafCount = source._freeLeafCount;
+        _root = source._root;
+        _mass = source._mass;
+        _normalizer = source._normalizer;
+    }
+
+    /// <summary>Copies the node and box arrays that <paramref name="source"/>'s forest shares among its trees.</summary>
+    public void CopySharedArrays(RandomCutTree source)
+    {
+        Array.Copy(source._nodes, _nodes, _nodes.Length);
+        Array.Copy(source._boxes, _boxes, _boxes.Length);
+    }
+
     private void ResetFreeLists()
     {
         // Stacks popped from the end, so slot 0 is handed out first.

@@ -53,6 +53,15 @@ internal sealed class RepeatedQueryScores
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void TreeChanged(int tree) => _changes[_chunkOfTree[tree]]++;
 
+    /// <summary>Every remembered sum is stale: the trees were replaced wholesale (<see cref="RandomCutForest.CopyFrom"/>).</summary>
+    public void AllTreesChanged()
+    {
+        for (var c = 0; c < _changes.Length; c++)
+        {
+            _changes[c]++;
+        }
+    }
+
     /// <summary>The sum over <paramref name="trees"/> of their scores of <paramref name="query"/>, chunk by chunk in order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public double Sum(RandomCutTree[] trees, ReadOnlySpan<float> query)

@@ -100,6 +100,36 @@ public sealed class RandomCutForestBatchTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(4, 4)]
+    public void CopyFrom_ThenTheSameStream_SameScoresAndState(int dims, int shingle)
+    {
+        // Discrete values, so that both forests remember chunk sums of repeated queries: the copy must not reuse its
+        // own from before it was overwritten.
+        var options = new RandomCutForestOptions { Dimensions = dims, ShingleSize = shingle, NumberOfTrees = 13, SampleSize = 32, Seed = 5 };
+        var random = new Random(8);
+        double[] Point() => [.. Enumerable.Range(0, dims).Select(_ => (double)random.Next(1, 6))];
+        var source = new RandomCutForest(options);
+        var copy = new RandomCutForest(options);
+        for (var i = 0; i < 700; i++)
+        {
+            source.ScoreAndUpdate(Point());
+            copy.ScoreAndUpdate(Point());
+        }
+
+        copy.CopyFrom(source);
+        Assert.Equal(source.ToBytes(), copy.ToBytes());
+        Assert.Equal(source.PointsSeen, copy.PointsSeen);
+        for (var i = 0; i < 500; i++)
+        {
+            var point = Point();
+            Assert.Equal(source.ScoreAndUpdate(point), copy.ScoreAndUpdate(point));
+        }
+        Assert.Equal(source.ToBytes(), copy.ToBytes());
+        Assert.Throws<ArgumentException>(() => copy.CopyFrom(new RandomCutForest(options with { Seed = 6 })));
+    }
+
     [Fact]
     public void ScoreAndUpdate_BatchWithBadRecord_ThrowsNamingItAndAddsNothing()
     {
