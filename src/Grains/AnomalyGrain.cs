@@ -37,6 +37,7 @@ public sealed partial class AnomalyGrain(
 
     private readonly PipelineOptions _options = options.Value;
     private RandomCutForest _forest = null!;
+    private RandomCutForest? _before; // the forest as it was before a delivery run on several threads
     private AnomalyGrader _grader = null!;
     private IReadOnlyList<string> _featureNames = [];
     private IAsyncStream<AnomalyAlertRecord> _alerts = null!;
@@ -69,41 +70,15 @@ public sealed partial class AnomalyGrain(
 
     public async Task<DeliveryReceipt> Observe(LogRange range, List<AnomalyObservation> observations)
     {
-        List<AnomalyAlertRecord>? raised = null;
         var current = state.State;
         if (!current.Marks.ShouldApply(range, out var answer))
         {
             return answer; // the forest must not learn rows twice
         }
-        foreach (var observation in observations)
-        {
-            if (observation.Features.Length != _featureNames.Count)
-            {
-                // A partition configured with another profile (during a rolling change) must not poison the model.
-                LogWrongDimensions(this.GetPrimaryKeyLong(), observation.Features.Length, _featureNames.Count);
-                continue;
-            }
-            double score;
-            try
-            {
-                score = _forest.Score(observation.Features);
-            }
-            catch (ArgumentException ex)
-            {
-                // A value the forest refuses (not finite, beyond single precision): skipped, so that the call still
-                // applies the whole batch once and its token can be recorded; half a batch re-sent would be learnt twice.
-                LogInvalidObservation(this.GetPrimaryKeyLong(), observation.ReviewId, ex.Message);
-                continue;
-            }
-            var grade = _grader.Process(score);
-            if (grade.IsAnomaly && current.LastGrade <= 0)
-            {
-                (raised ??= []).Add(Alert(observation, score, grade.Grade));
-            }
-            _forest.Update(observation.Features);
-            current.LastScore = score;
-            current.LastGrade = grade.Grade;
-        }
+        var accepted = Accepted(observations);
+        var raised = _options.AnomalyThreads > 1 && accepted.Count >= PipelineOptions.AnomalyParallelMinimum
+            ? await ObserveOnThreadsAsync(accepted)
+            : ObserveHere(accepted);
         current.Marks.MarkApplied(range);
         _dirty = true;
         if (raised is not null)
@@ -122,6 +97,93 @@ public sealed partial class AnomalyGrain(
             }
         }
         return current.Marks.Receipt(range);
+    }
+
+    /// <summary>
+    /// The observations the forest takes. One with another feature count (a partition configured with another
+    /// profile during a rolling change) or a value the forest refuses (not finite, beyond single precision) is
+    /// logged and skipped, so that the call still applies the rest of the delivery once and its range is recorded:
+    /// half a delivery re-sent would be learnt twice.
+    /// </summary>
+    private List<AnomalyObservation> Accepted(List<AnomalyObservation> observations)
+    {
+        var accepted = new List<AnomalyObservation>(observations.Count);
+        foreach (var observation in observations)
+        {
+            if (observation.Features.Length != _featureNames.Count)
+            {
+                LogWrongDimensions(this.GetPrimaryKeyLong(), observation.Features.Length, _featureNames.Count);
+            }
+            else if (_forest.Refusal(observation.Features) is { } reason)
+            {
+                LogInvalidObservation(this.GetPrimaryKeyLong(), observation.ReviewId, reason);
+            }
+            else
+            {
+                accepted.Add(observation);
+            }
+        }
+        return accepted;
+    }
+
+    /// <summary>Score, grade, attribute a rising grade, then learn: one point at a time on the grain's thread.</summary>
+    private List<AnomalyAlertRecord>? ObserveHere(List<AnomalyObservation> observations)
+    {
+        List<AnomalyAlertRecord>? raised = null;
+        var current = state.State;
+        foreach (var observation in observations)
+        {
+            var score = _forest.Score(observation.Features);
+            var grade = _grader.Process(score);
+            if (grade.IsAnomaly && current.LastGrade <= 0)
+            {
+                (raised ??= []).Add(Alert(_forest, observation, score, grade.Grade));
+            }
+            _forest.Update(observation.Features);
+            current.LastScore = score;
+            current.LastGrade = grade.Grade;
+        }
+        return raised;
+    }
+
+    /// <summary>
+    /// The same on <see cref="PipelineOptions.AnomalyThreads"/> threads, off the grain scheduler: the whole delivery is
+    /// scored and learnt by groups of trees in parallel (scores identical to <see cref="ObserveHere"/>), then graded
+    /// in order. An alert's attribution must see the forest as it was at its point, before the points after it were
+    /// learnt, so a copy of the forest from before the delivery (<see cref="RandomCutForest.CopyFrom"/>, 0.06 ms) is
+    /// brought forward to that point when one is raised.
+    /// </summary>
+    private async Task<List<AnomalyAlertRecord>?> ObserveOnThreadsAsync(List<AnomalyObservation> observations)
+    {
+        var dims = _featureNames.Count;
+        var threads = _options.AnomalyThreads;
+        var points = new double[observations.Count * dims];
+        for (var i = 0; i < observations.Count; i++)
+        {
+            observations[i].Features.CopyTo(points, i * dims);
+        }
+        var scores = new double[observations.Count];
+        var before = _before ??= new RandomCutForest(_forest.Options);
+        before.CopyFrom(_forest);
+        var forest = _forest;
+        await Task.Run(() => forest.ScoreAndUpdate(points, scores, threads));
+
+        List<AnomalyAlertRecord>? raised = null;
+        var current = state.State;
+        var caughtUp = 0;
+        for (var i = 0; i < observations.Count; i++)
+        {
+            var grade = _grader.Process(scores[i]);
+            if (grade.IsAnomaly && current.LastGrade <= 0)
+            {
+                before.ScoreAndUpdate(points.AsSpan(caughtUp * dims, (i - caughtUp) * dims), new double[i - caughtUp], threads);
+                caughtUp = i;
+                (raised ??= []).Add(Alert(before, observations[i], scores[i], grade.Grade));
+            }
+            current.LastScore = scores[i];
+            current.LastGrade = grade.Grade;
+        }
+        return raised;
     }
 
     public Task<string> GetHost() => Task.FromResult(RuntimeIdentity);
@@ -152,9 +214,9 @@ public sealed partial class AnomalyGrain(
         });
     }
 
-    private AnomalyAlertRecord Alert(AnomalyObservation observation, double score, double grade)
+    private AnomalyAlertRecord Alert(RandomCutForest forest, AnomalyObservation observation, double score, double grade)
     {
-        var attribution = _forest.Attribute(observation.Features);
+        var attribution = forest.Attribute(observation.Features, _options.AnomalyThreads);
         var features = new List<FeatureAttributionRecord>(_featureNames.Count);
         for (var d = 0; d < _featureNames.Count; d++)
         {

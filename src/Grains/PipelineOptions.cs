@@ -96,6 +96,17 @@ public sealed class PipelineOptions
     /// <summary>The forest count in force: <see cref="AnomalyShards"/>, at most <see cref="Partitions"/>.</summary>
     public int EffectiveAnomalyShards => StreamNames.EffectiveAnomalyShards(AnomalyShards, Partitions);
 
+    /// <summary>
+    /// Threads each forest runs on: above 1, an anomaly grain scores and learns a delivery of at least
+    /// <see cref="AnomalyParallelMinimum"/> points off the grain scheduler, its trees split into groups over this many
+    /// threads (scores identical to one thread). One forest over the whole stream (<c>AnomalyShards=1</c>, KDA's
+    /// semantics) can then use several cores. Default 1.
+    /// </summary>
+    public int AnomalyThreads { get; set; } = 1;
+
+    /// <summary>Points in one delivery below which a forest runs on the grain's own thread whatever <see cref="AnomalyThreads"/>.</summary>
+    public const int AnomalyParallelMinimum = 64;
+
     /// <summary>The forest that partition <paramref name="partition"/> feeds.</summary>
     public int AnomalyShardOf(int partition) => StreamNames.AnomalyShardOf(partition, AnomalyShards, Partitions);
 
@@ -132,6 +143,7 @@ public sealed class PipelineOptions
         Require(DistinctWindowsKept >= 1, nameof(DistinctWindowsKept), "must be at least 1");
         Require(AnomalyTrees is null or >= 1 and <= 1_000, nameof(AnomalyTrees), "must be 1..1000");
         Require(AnomalyShards is >= 1 and <= 4096, nameof(AnomalyShards), "must be 1..4096");
+        Require(AnomalyThreads is >= 1 and <= 256, nameof(AnomalyThreads), "must be 1..256");
         Require(AnomalyFeatures.IsKnownProfile(AnomalyProfile), nameof(AnomalyProfile), $"must be one of: {string.Join(", ", AnomalyFeatures.Profiles)}");
         Require(AnomalySaveInterval > TimeSpan.Zero, nameof(AnomalySaveInterval), "must be positive");
         // The forest's own rules, checked here so that a bad value stops the silo at start instead of failing every
