@@ -70,8 +70,7 @@ internal static class RcfBenchCommand
         {
             var file = csvPath ?? Path.Combine(Path.GetTempPath(), $"reviewctl-rcf-bench-{points}.csv");
             WriteCsv(file, SineSeries(points, 1, seed: 42), 1);
-            var exe = Environment.ProcessPath ?? throw new InvalidOperationException("cannot locate the reviewctl executable");
-            command = $"{exe} rcf --trees {trees} --sample-size {sampleSize} < {file} > /dev/null";
+            command = $"{ReviewCtlCommand()} rcf --trees {trees} --sample-size {sampleSize} < {file} > /dev/null";
             double best = double.MaxValue;
             for (var r = 0; r < repeats; r++)
             {
@@ -121,6 +120,18 @@ internal static class RcfBenchCommand
     }
 
     /// <summary>The shortest wall-clock and CPU time, in seconds, of <paramref name="repeats"/> runs.</summary>
+    /// <summary>
+    /// How this reviewctl was started: its apphost, or <c>dotnet reviewctl.dll</c> (then the process is the dotnet
+    /// host, which needs the assembly's path as well).
+    /// </summary>
+    private static string ReviewCtlCommand()
+    {
+        var process = Environment.ProcessPath ?? throw new InvalidOperationException("cannot locate the reviewctl executable");
+        return Path.GetFileNameWithoutExtension(process) == "dotnet"
+            ? $"{process} {typeof(RcfBenchCommand).Assembly.Location}"
+            : process;
+    }
+
     private static (double Wall, double Cpu) BestOf(int repeats, Action run)
     {
         double bestWall = double.MaxValue, bestCpu = double.MaxValue;
