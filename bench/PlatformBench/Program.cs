@@ -27,7 +27,7 @@ using ReviewOrleans.Synthetic;
 // window emission, side by side with a bare single-threaded loop doing the same parse, score and aggregate work (the
 // ceiling); for short template reviews and for reviews of realistic length, one fresh silo each, in one run.
 // Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--batch B] [--concurrency C] [--half-load-seconds S]
-//        [--trees T] [--half-load-rate R] [--partitions P] [--anomaly-shards A] [--lengths short|realistic|both]
+//        [--trees T] [--half-load-rate R] [--partitions P] [--anomaly-shards A] [--anomaly-threads N] [--lengths short|realistic|both]
 //        [--silo-process] [--allocations] [--cluster N[,M...]]
 // --cluster runs the platform as deploy/local-cluster.sh does instead: N silo processes and the standalone gateway on a
 // throwaway PostgreSQL, durable streams (the cluster profile), one fresh cluster per size and review shape.
@@ -41,7 +41,7 @@ catch (ArgumentException ex)
     Console.Error.WriteLine($"PlatformBench: {ex.Message}");
     return 2;
 }
-Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards, review lengths {string.Join(" and ", options.Lengths.Select(ShapeName))}, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build" +
+Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards on {options.AnomalyThreads} thread(s) each, review lengths {string.Join(" and ", options.Lengths.Select(ShapeName))}, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build" +
     (options.Clusters.Length > 0 ? $", cluster profile with {string.Join(" and ", options.Clusters)} silo(s) (the cluster's own settings: partitions, shards and trees are its defaults)" : ""));
 
 var modelPath = DefaultSentimentModel.FindPath();
@@ -96,7 +96,7 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
         $"--Cluster:GatewayPort={orleansGatewayPort}", $"--Storage:SqlitePath={Path.Combine(directory, "bench.db")}",
         "--Dashboard:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ReviewOrleans=Warning",
         $"--Pipeline:Partitions={options.Partitions}", $"--Pipeline:AnomalyTrees={trees}",
-        $"--Pipeline:AnomalyShards={options.AnomalyShards}"];
+        $"--Pipeline:AnomalyShards={options.AnomalyShards}", $"--Pipeline:AnomalyThreads={options.AnomalyThreads}"];
     await using var platform = clusterSilos is { } silos
         ? await SiloUnderTest.StartLocalClusterAsync(silos)
         : options.SiloProcess
@@ -659,9 +659,9 @@ internal sealed record ShapeResult(
     }
 }
 
-internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, bool SiloProcess, bool Allocations, ReviewLength[] Lengths, int[] Clusters)
+internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, int AnomalyThreads, bool SiloProcess, bool Allocations, ReviewLength[] Lengths, int[] Clusters)
 {
-    private static readonly string[] Valued = ["reviews", "batch", "concurrency", "half-load-seconds", "half-load-rate", "partitions", "trees", "anomaly-shards"];
+    private static readonly string[] Valued = ["reviews", "batch", "concurrency", "half-load-seconds", "half-load-rate", "partitions", "trees", "anomaly-shards", "anomaly-threads"];
     private static readonly string[] Flags = ["silo-process", "allocations"];
     private static readonly Dictionary<string, ReviewLength[]> LengthChoices = new(StringComparer.Ordinal)
     {
@@ -721,7 +721,7 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
         }
         var trees = Get("trees", 0, 0);
         return new BenchOptions(Get("reviews", 200_000, 1), Get("batch", 500, 1), Get("concurrency", 4, 1), Get("half-load-seconds", 10, 1),
-            Get("half-load-rate", 0, 0), Get("partitions", 16, 1), trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards, 1),
+            Get("half-load-rate", 0, 0), Get("partitions", 16, 1), trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards, 1), Get("anomaly-threads", new PipelineOptions().AnomalyThreads, 1),
             args.Contains("--silo-process"), args.Contains("--allocations"), lengths!, clusters);
     }
 }
