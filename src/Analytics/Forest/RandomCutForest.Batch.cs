@@ -46,9 +46,9 @@ public sealed partial class RandomCutForest
         }
 
         // Sequential part: the stream-level state each record sees (shingle, warm-up, sequence index).
-        var queries = new float[count * _treeDims];
-        var warm = new bool[count];
-        var sequence = new long[count];
+        var buffers = _batch ??= new BatchBuffers();
+        buffers.EnsureCapacity(count, _treeDims, RandomCutTree.ChunkCount(_trees.Length));
+        var (queries, warm, sequence) = (buffers.Queries, buffers.Warm, buffers.Sequence);
         for (var i = 0; i < count; i++)
         {
             BuildQuery(points.Slice(i * _dims, _dims));
@@ -70,8 +70,9 @@ public sealed partial class RandomCutForest
 
         // Per chunk of trees: the whole batch, score before update, as the one-record path does per record.
         var chunks = RandomCutTree.ChunkCount(_trees.Length);
-        var chunkSums = new double[count * chunks];
-        var work = new ChunkWork(this, queries, warm, sequence, RepeatedQueryScores.PreviousOccurrences(queries, count, _treeDims), chunkSums, count, chunks);
+        var chunkSums = buffers.Sums;
+        RepeatedQueryScores.PreviousOccurrences(queries, count, _treeDims, buffers.Previous);
+        var work = new ChunkWork(this, queries, warm, sequence, buffers.Previous, chunkSums, count, chunks);
         if (maxDegreeOfParallelism == 1 || chunks == 1)
         {
             for (var c = 0; c < chunks; c++)
@@ -81,7 +82,17 @@ public sealed partial class RandomCutForest
         }
         else
         {
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, work.Run);
+            // Each worker takes a contiguous run of chunks: the state that neighbouring trees write when they change
+            // (samplers, random states, change counters) then shares cache lines across threads at one boundary only,
+            // instead of between every pair of chunks that Parallel.For would hand out alternately.
+            var workers = Math.Min(maxDegreeOfParallelism, chunks);
+            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+            {
+                for (var c = w * chunks / workers; c < (w + 1) * chunks / workers; c++)
+                {
+                    work.Run(c);
+                }
+            });
         }
 
         for (var i = 0; i < count; i++)
@@ -92,6 +103,32 @@ public sealed partial class RandomCutForest
                 sum += chunkSums[i * chunks + c];
             }
             scores[i] = warm[i] ? sum / _trees.Length : 0;
+        }
+    }
+
+    /// <summary>
+    /// The batch path's working arrays, kept by the forest and grown as needed: allocated per call, a batch of 4,096
+    /// points at 100 trees took about 1 MB from the large object heap, and the background collections that followed
+    /// took CPU from the threads scoring the next batch.
+    /// </summary>
+    private sealed class BatchBuffers
+    {
+        public float[] Queries = [];
+        public bool[] Warm = [];
+        public long[] Sequence = [];
+        public int[] Previous = [];
+        public double[] Sums = [];
+
+        public void EnsureCapacity(int count, int treeDims, int chunks)
+        {
+            if (Warm.Length < count)
+            {
+                Queries = new float[count * treeDims];
+                Warm = new bool[count];
+                Sequence = new long[count];
+                Previous = new int[count];
+                Sums = new double[count * chunks];
+            }
         }
     }
 

@@ -24,6 +24,7 @@ public sealed partial class RandomCutForest
     private readonly float[] _shingle;
     private readonly float[] _query;
     private readonly RepeatedQueryScores _repeats;
+    private BatchBuffers? _batch;
     private int _shingleFill;
     private long _inserted;
 

@@ -100,10 +100,9 @@ internal sealed class RepeatedQueryScores
     /// A 256-slot table by hash rather than a dictionary: a few distinct values (star ratings) all fit, and a
     /// continuous stream, which never repeats, pays one hash and one comparison per record.
     /// </summary>
-    public static int[] PreviousOccurrences(float[] queries, int count, int treeDims)
+    public static void PreviousOccurrences(float[] queries, int count, int treeDims, Span<int> previous)
     {
         const int Slots = 256;
-        var previous = new int[count];
         Span<int> latest = stackalloc int[Slots];
         latest.Fill(-1);
         for (var i = 0; i < count; i++)
@@ -113,7 +112,6 @@ internal sealed class RepeatedQueryScores
             previous[i] = slot >= 0 && query.SequenceEqual(MemoryMarshal.AsBytes(queries.AsSpan(slot * treeDims, treeDims))) ? slot : -1;
             slot = i;
         }
-        return previous;
     }
 
     /// <summary>The entry holding exactly these bits (so −0 and +0 are different queries), or −1.</summary>
