@@ -37,7 +37,7 @@ public sealed partial class AnomalyGrain(
 
     private readonly PipelineOptions _options = options.Value;
     private RandomCutForest _forest = null!;
-    private RandomCutForest? _before; // the forest as it was before a delivery run on several threads
+    private RandomCutForest? _before; // the forest as it was before the delivery being learnt in one batch
     private AnomalyGrader _grader = null!;
     private IReadOnlyList<string> _featureNames = [];
     private IAsyncStream<AnomalyAlertRecord> _alerts = null!;
@@ -76,9 +76,9 @@ public sealed partial class AnomalyGrain(
             return answer; // the forest must not learn rows twice
         }
         var accepted = Accepted(observations);
-        var raised = _options.AnomalyThreads > 1 && accepted.Count >= PipelineOptions.AnomalyParallelMinimum
-            ? await ObserveOnThreadsAsync(accepted)
-            : ObserveHere(accepted);
+        var raised = accepted.Count >= PipelineOptions.AnomalyBatchMinimum
+            ? await ObserveBatchAsync(accepted)
+            : ObserveOneByOne(accepted);
         current.Marks.MarkApplied(range);
         _dirty = true;
         if (raised is not null)
@@ -126,8 +126,8 @@ public sealed partial class AnomalyGrain(
         return accepted;
     }
 
-    /// <summary>Score, grade, attribute a rising grade, then learn: one point at a time on the grain's thread.</summary>
-    private List<AnomalyAlertRecord>? ObserveHere(List<AnomalyObservation> observations)
+    /// <summary>Score, grade, attribute a rising grade, then learn: one point at a time.</summary>
+    private List<AnomalyAlertRecord>? ObserveOneByOne(List<AnomalyObservation> observations)
     {
         List<AnomalyAlertRecord>? raised = null;
         var current = state.State;
@@ -147,13 +147,13 @@ public sealed partial class AnomalyGrain(
     }
 
     /// <summary>
-    /// The same on <see cref="PipelineOptions.AnomalyThreads"/> threads, off the grain scheduler: the whole delivery is
-    /// scored and learnt by groups of trees in parallel (scores identical to <see cref="ObserveHere"/>), then graded
-    /// in order. An alert's attribution must see the forest as it was at its point, before the points after it were
-    /// learnt, so a copy of the forest from before the delivery (<see cref="RandomCutForest.CopyFrom"/>, 0.06 ms) is
-    /// brought forward to that point when one is raised.
+    /// The same for a whole delivery at once: scored and learnt by the forest's batch path (scores identical to
+    /// <see cref="ObserveOneByOne"/>, 1.3x faster on one thread), on <see cref="PipelineOptions.AnomalyThreads"/> threads
+    /// off the grain scheduler when that is above 1; then graded in order. An alert's attribution must see the forest
+    /// as it was at its point, before the points after it were learnt, so a copy of the forest from before the
+    /// delivery (<see cref="RandomCutForest.CopyFrom"/>, 0.06 ms) is brought forward to that point when one is raised.
     /// </summary>
-    private async Task<List<AnomalyAlertRecord>?> ObserveOnThreadsAsync(List<AnomalyObservation> observations)
+    private async Task<List<AnomalyAlertRecord>?> ObserveBatchAsync(List<AnomalyObservation> observations)
     {
         var dims = _featureNames.Count;
         var threads = _options.AnomalyThreads;
@@ -165,8 +165,15 @@ public sealed partial class AnomalyGrain(
         var scores = new double[observations.Count];
         var before = _before ??= new RandomCutForest(_forest.Options);
         before.CopyFrom(_forest);
-        var forest = _forest;
-        await Task.Run(() => forest.ScoreAndUpdate(points, scores, threads));
+        if (threads > 1)
+        {
+            var forest = _forest;
+            await Task.Run(() => forest.ScoreAndUpdate(points, scores, threads));
+        }
+        else
+        {
+            _forest.ScoreAndUpdate(points, scores);
+        }
 
         List<AnomalyAlertRecord>? raised = null;
         var current = state.State;

@@ -98,14 +98,14 @@ public sealed class PipelineOptions
 
     /// <summary>
     /// Threads each forest runs on: above 1, an anomaly grain scores and learns a delivery of at least
-    /// <see cref="AnomalyParallelMinimum"/> points off the grain scheduler, its trees split into groups over this many
+    /// <see cref="AnomalyBatchMinimum"/> points off the grain scheduler, its trees split into groups over this many
     /// threads (scores identical to one thread). One forest over the whole stream (<c>AnomalyShards=1</c>, KDA's
     /// semantics) can then use several cores. Default 1.
     /// </summary>
     public int AnomalyThreads { get; set; } = 1;
 
-    /// <summary>Points in one delivery below which a forest runs on the grain's own thread whatever <see cref="AnomalyThreads"/>.</summary>
-    public const int AnomalyParallelMinimum = 64;
+    /// <summary>Points in one delivery from which a forest learns them in one batch rather than one by one.</summary>
+    public const int AnomalyBatchMinimum = 64;
 
     /// <summary>The forest that partition <paramref name="partition"/> feeds.</summary>
     public int AnomalyShardOf(int partition) => StreamNames.AnomalyShardOf(partition, AnomalyShards, Partitions);

@@ -4,7 +4,10 @@ using ReviewOrleans.Grains;
 
 namespace ReviewOrleans.Platform.Tests;
 
-/// <summary>A forest on several threads (<c>Pipeline:AnomalyThreads</c>) scores, grades and explains exactly as on one.</summary>
+/// <summary>
+/// A forest that learns a delivery in one batch, on one thread or several (<c>Pipeline:AnomalyThreads</c>), scores,
+/// grades and explains exactly as one point at a time.
+/// </summary>
 public sealed class AnomalyThreadsTests : IAsyncLifetime
 {
     private readonly ScratchDirectory _directory = new("revieworleans-anomaly-threads-");
@@ -17,16 +20,18 @@ public sealed class AnomalyThreadsTests : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    [Fact]
-    public async Task Observe_OnTwoThreads_SameScoresAlertsAndAttributionsAsOnePointAtATime()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task Observe_InBatches_SameScoresAlertsAndAttributionsAsOnePointAtATime(int threads)
     {
-        await using var platform = await PlatformCluster.StartAsync(_directory.File("state.db"), "anomaly-threads",
-            new Dictionary<string, string> { ["Pipeline:AnomalyThreads"] = "2" });
+        await using var platform = await PlatformCluster.StartAsync(_directory.File($"state-{threads}.db"), $"anomaly-threads-{threads}",
+            new Dictionary<string, string> { ["Pipeline:AnomalyThreads"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         const long Shard = 3_000; // no partition feeds this shard
         var forest = platform.Grains.GetGrain<IAnomalyGrain>(Shard);
 
-        // Star-rating-like features with a few outliers inside large deliveries (the threaded path), then small ones
-        // (the grain's own thread), all on one forest.
+        // Star-rating-like features with a few outliers inside large deliveries (the batch path), then small ones
+        // (one by one), all on one forest.
         var random = new Random(17);
         var observations = Enumerable.Range(0, 3_000).Select(i => new AnomalyObservation
         {
