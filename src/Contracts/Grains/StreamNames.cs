@@ -44,8 +44,11 @@ public static class StreamNames
     /// <summary>Default of Pipeline:Partitions, the stream keys (and partition grains) reviews are spread over.</summary>
     public const int DefaultPartitions = 16;
 
-    /// <summary>Default of Pipeline:AnomalyShards, the anomaly grains (forests) the partitions feed.</summary>
-    public const int DefaultAnomalyShards = 2;
+    /// <summary>
+    /// Default of Pipeline:AnomalyShards, the anomaly grains (forests) the partitions feed: one forest over the whole
+    /// stream, as KDA's RANDOM_CUT_FOREST was, running on all of its silo's cores (Pipeline:AnomalyThreads).
+    /// </summary>
+    public const int DefaultAnomalyShards = 1;
 
     /// <summary>Anomaly grains in use: the configured shards, at most one per partition.</summary>
     public static int EffectiveAnomalyShards(int anomalyShards, int partitions) => Math.Min(anomalyShards, partitions);
