@@ -69,6 +69,12 @@ start() {
   as_pg "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres revieworleans
   export REVIEWORLEANS_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=revieworleans"
   export REVIEWORLEANS_PROFILE=cluster
+  # A service and cluster id of this start's own: a silo left running from an earlier start, or started by hand beside
+  # it, cannot join this cluster or pull its queues although the database comes back on the same port (one did, and
+  # stalled a benchmark). Passed to every process through the environment; recorded for clients in service-id.
+  local service_id="local-$(date +%s)-$RANDOM"
+  echo "$service_id" > "$dir/service-id"
+  export Cluster__ServiceId="$service_id" Cluster__ClusterId="$service_id"
   echo "$REVIEWORLEANS_POSTGRES" > "$dir/connection"
   dotnet "$root/tools/ReviewCtl/$bin/reviewctl.dll" db init
 
@@ -100,6 +106,7 @@ start() {
   echo "  gRPC gateway:  http://127.0.0.1:$grpc_port    e.g. dotnet run --project tools/ReviewCtl -- --gateway http://127.0.0.1:$grpc_port cluster"
   awk '$1 == "silo" { printf "  silo %-9s dashboard %s\n", $3, $4 }' "$pids"
   echo "  database:      export REVIEWORLEANS_POSTGRES=\"$REVIEWORLEANS_POSTGRES\""
+  echo "  service id:    $service_id (and cluster id; an Orleans client joins with --Cluster:ServiceId and --Cluster:ClusterId)"
 }
 
 status() {

@@ -102,7 +102,7 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
         : options.SiloProcess
             ? await SiloUnderTest.StartProcessAsync(siloArgs, httpPort, orleansGatewayPort)
             : await SiloUnderTest.StartInProcessAsync(siloArgs);
-    var probe = new PipelineProbe(platform.Cluster, clusterSilos is null ? pipeline : new PipelineOptions());
+    var probe = new PipelineProbe(platform.Cluster, clusterSilos is null ? pipeline : new PipelineOptions { AnomalyShards = ClusterProfile.ClusterAnomalyShards });
     using var channel = GrpcChannel.ForAddress(platform.GrpcAddress ?? $"http://127.0.0.1:{grpcPort}");
     var gateway = new ReviewGateway.ReviewGatewayClient(channel);
 
@@ -351,9 +351,12 @@ internal sealed class SiloUnderTest : IAsyncDisposable
             await RunScriptAsync(script, directory, "start", silos.ToString(CultureInfo.InvariantCulture));
             var processes = await File.ReadAllLinesAsync(Path.Combine(directory, "processes"));
             var gateway = processes.Select(l => l.Split(' ')).Single(f => f[0] == "gateway");
+            var serviceId = (await File.ReadAllTextAsync(Path.Combine(directory, "service-id"))).Trim();
             var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Cluster:Membership"] = "adonet",
+                ["Cluster:ServiceId"] = serviceId,
+                ["Cluster:ClusterId"] = serviceId,
                 ["ConnectionStrings:Postgres"] = (await File.ReadAllTextAsync(Path.Combine(directory, "connection"))).Trim(),
             }).Build();
             var client = Host.CreateDefaultBuilder()

@@ -21,6 +21,13 @@ public sealed record ClusterProfile(string Name)
 
     public static readonly ClusterProfile Embedded = new("embedded");
 
+    /// <summary>
+    /// Forests in the cluster profile (the embedded one keeps one over the whole stream): spread over silos, two
+    /// forests let three silos on 2 cores reach 82 % of one silo's rate in two runs, one forest 62–64 % in two
+    /// (<c>PlatformBench --cluster 1,3</c>, docs/benchmarks.md).
+    /// </summary>
+    public const int ClusterAnomalyShards = 2;
+
     public static readonly ClusterProfile Cluster = new("cluster");
 
     public bool IsCluster => this == Cluster;
@@ -79,6 +86,7 @@ public sealed record ClusterProfile(string Name)
                 ["Storage:ApplySchema"] = "false",
                 ["Streams:Provider"] = "adonet",
                 ["Reminders:Provider"] = "adonet",
+                ["Pipeline:AnomalyShards"] = ClusterAnomalyShards.ToString(System.Globalization.CultureInfo.InvariantCulture),
             },
         };
         var sources = configuration.Sources;
