@@ -129,6 +129,31 @@ public sealed class PipelineTests(PlatformClusterFixture fixture)
     }
 
     [Fact]
+    public async Task PutReviews_ControlCharactersAndNul_RefusedWithTheRuleAndDeadLettered()
+    {
+        var category = TestReviews.NewCategory("control");
+        var good = TestReviews.Generate(category, 1, seed: 31);
+        var request = TestReviews.Request(good);
+        // A category with a stray control character would become a category of its own, and U+0000 cannot be stored.
+        request.Records.Add(new ReviewRecord { Json = $$"""{"review_id":"ctl-category","product_category":"{{category}}\u0001","review_body":"fine"}""" });
+        request.Records.Add(new ReviewRecord { Json = $$"""{"review_id":"nul-body","product_category":"{{category}}","review_body":"fine\u0000"}""" });
+        var viaProto = Contracts.Reviews.ReviewApi.ToApi(TestReviews.Generate(category, 2, seed: 32)[1]);
+        viaProto.Source = "email\n";
+        request.Records.Add(new ReviewRecord { Review = viaProto });
+
+        var response = await _platform.Gateway.PutReviewsAsync(request);
+
+        Assert.Equal(["", "product_category.control_character", "review_body.nul_character", "source.control_character"],
+            response.Records.Select(r => r.ErrorCode));
+        Assert.Contains("U+0001", response.Records[1].ErrorMessage);
+        await WaitForCount(category, 1);
+        var deadLetters = await _platform.Gateway.ListDeadLettersAsync(new ListDeadLettersRequest { Limit = 10_000 });
+        Assert.Contains(deadLetters.DeadLetters, d => d.ReviewId == "ctl-category" && d.Rule == "control_character" && d.Stage == "gateway");
+        Assert.Contains(deadLetters.DeadLetters, d => d.ReviewId == "nul-body" && d.Rule == "nul_character");
+        Assert.DoesNotContain(category + "\u0001", (await _platform.Gateway.ListCategoriesAsync(new ListCategoriesRequest())).Categories);
+    }
+
+    [Fact]
     public async Task ReviewsStream_UndecodableBatchFromAnotherProducer_DeadLetteredAndThePartitionGoesOn()
     {
         var category = TestReviews.NewCategory("foreign");

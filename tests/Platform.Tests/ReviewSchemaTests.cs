@@ -36,6 +36,46 @@ public sealed class ReviewSchemaTests
         Assert.Equal("review_body.too_long", ReviewValidator.Validate(review)?.Code);
     }
 
+    [Theory]
+    [InlineData("review_id", "R\u00001", "review_id.control_character", "U+0000 at position 1")]
+    [InlineData("review_id", "R1\n", "review_id.control_character", "U+000A at position 2")]
+    [InlineData("product_category", "Bo\u001Fks", "product_category.control_character", "U+001F at position 2")]
+    [InlineData("product_category", "Books\u007F", "product_category.control_character", "U+007F at position 5")]
+    [InlineData("source", "twit\tter", "source.control_character", "U+0009 at position 4")]
+    [InlineData("review_body", "line one\u0000", "review_body.nul_character", "U+0000 at position 8")]
+    [InlineData("review_headline", "\u0000", "review_headline.nul_character", "U+0000 at position 0")]
+    [InlineData("product_title", "a\u0000b", "product_title.nul_character", "U+0000 at position 1")]
+    public void Validate_ControlOrNulCharacter_RefusedNamingFieldRuleAndPosition(string field, string value, string code, string detail)
+    {
+        var review = Valid();
+        switch (field)
+        {
+            case "review_id": review.ReviewId = value; break;
+            case "product_category": review.ProductCategory = value; break;
+            case "source": review.Source = value; break;
+            case "review_body": review.ReviewBody = value; break;
+            case "review_headline": review.ReviewHeadline = value; break;
+            case "product_title": review.ProductTitle = value; break;
+        }
+        var rejection = ReviewValidator.Validate(review);
+        Assert.Equal(code, rejection?.Code);
+        Assert.Contains(detail, rejection!.Message);
+    }
+
+    [Fact]
+    public void Validate_TextThatIsNotControl_Accepted()
+    {
+        // Line breaks and tabs are ordinary in a review's body and headline; only U+0000 is refused there.
+        var review = Valid();
+        review.ReviewBody = "First line.\r\n\tSecond line, \u00e9t\u00e9, \ud83d\ude00.";
+        review.ReviewHeadline = "Nice\tone";
+        review.ProductCategory = "B\u00fccher \u2013 Kinder";
+        review.Source = new string('s', ReviewValidator.MaxSourceLength);
+        Assert.Null(ReviewValidator.Validate(review));
+        review.Source += "s";
+        Assert.Equal("source.too_long", ReviewValidator.Validate(review)?.Code);
+    }
+
     [Fact]
     public void Validate_BodyLimit_CountsUtf8BytesNotCharacters()
     {

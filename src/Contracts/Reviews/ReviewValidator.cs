@@ -3,15 +3,18 @@ using System.Text;
 namespace ReviewOrleans.Contracts.Reviews;
 
 /// <summary>
-/// The review schema's rules. review_id and product_category: required, 1–64 characters; review_body: required,
-/// 1 byte to 64 KiB of UTF-8; star_rating, when present, 1–5; vote counts not negative; event_time, when present, at
-/// most an hour ahead of the ingest time.
+/// The review schema's rules. review_id and product_category: required, 1–64 characters, no control characters (they
+/// name grains, rows and dashboard entries); review_body: required, 1 byte to 64 KiB of UTF-8; source, when present,
+/// at most 64 characters and no control characters; no text field may hold U+0000, which PostgreSQL text cannot
+/// store; star_rating, when present, 1–5; vote counts not negative; event_time, when present, at most an hour ahead
+/// of the ingest time.
 /// </summary>
 public static class ReviewValidator
 {
     public const int MaxIdLength = 64;
     public const int MaxCategoryLength = 64;
     public const int MaxBodyBytes = 64 * 1024;
+    public const int MaxSourceLength = 64;
 
     /// <summary>
     /// How far event_time may run ahead of the gateway's clock. Generous for producers' clock skew, but it stops a
@@ -31,6 +34,14 @@ public static class ReviewValidator
         return RequiredText("review_id", review.ReviewId, MaxIdLength)
             ?? RequiredText("product_category", review.ProductCategory, MaxCategoryLength)
             ?? Body(review.ReviewBody)
+            ?? Source(review.Source)
+            ?? NoNul("marketplace", review.Marketplace)
+            ?? NoNul("customer_id", review.CustomerId)
+            ?? NoNul("product_id", review.ProductId)
+            ?? NoNul("product_parent", review.ProductParent)
+            ?? NoNul("product_title", review.ProductTitle)
+            ?? NoNul("review_headline", review.ReviewHeadline)
+            ?? NoNul("review_date", review.ReviewDate)
             ?? Range("star_rating", review.StarRating, 1, 5)
             ?? Range("helpful_votes", review.HelpfulVotes, 0, int.MaxValue)
             ?? Range("total_votes", review.TotalVotes, 0, int.MaxValue)
@@ -67,7 +78,39 @@ public static class ReviewValidator
         {
             return new ReviewRejection(field, "blank", $"{field} must not be only whitespace");
         }
-        return null;
+        return ControlCharacter(field, value);
+    }
+
+    /// <summary>U+0000–U+001F and U+007F: invisible in lists and logs, and U+0000 cannot be stored by PostgreSQL.</summary>
+    private static ReviewRejection? ControlCharacter(string field, string value)
+    {
+        var at = value.AsSpan().IndexOfAnyInRange('\u0000', '\u001F');
+        if (at < 0)
+        {
+            at = value.IndexOf('\u007F');
+        }
+        return at < 0 ? null : new ReviewRejection(field, "control_character",
+            $"{field} holds the control character U+{(int)value[at]:X4} at position {at}; control characters (U+0000–U+001F, U+007F) are not allowed");
+    }
+
+    private static ReviewRejection? NoNul(string field, string? value)
+    {
+        var at = value?.IndexOf('\0') ?? -1;
+        return at < 0 ? null : new ReviewRejection(field, "nul_character",
+            $"{field} holds U+0000 at position {at}, which PostgreSQL text cannot store");
+    }
+
+    private static ReviewRejection? Source(string? source)
+    {
+        if (source is null)
+        {
+            return null;
+        }
+        if (source.Length > MaxSourceLength)
+        {
+            return new ReviewRejection("source", "too_long", $"source has {source.Length} characters; at most {MaxSourceLength} are allowed");
+        }
+        return ControlCharacter("source", source);
     }
 
     private static ReviewRejection? Body(string? body)
@@ -85,7 +128,7 @@ public static class ReviewValidator
                 return new ReviewRejection("review_body", "too_long", $"review_body has {bytes} bytes of UTF-8; at most {MaxBodyBytes} (64 KiB) are allowed");
             }
         }
-        return null;
+        return NoNul("review_body", body);
     }
 
     private static ReviewRejection? Range(string field, int? value, int min, int max) =>
