@@ -73,27 +73,7 @@ public sealed partial class RandomCutForest
         var chunkSums = buffers.Sums;
         RepeatedQueryScores.PreviousOccurrences(queries, count, _treeDims, buffers.Previous);
         var work = new ChunkWork(this, queries, warm, sequence, buffers.Previous, chunkSums, count, chunks);
-        if (maxDegreeOfParallelism == 1 || chunks == 1)
-        {
-            for (var c = 0; c < chunks; c++)
-            {
-                work.Run(c);
-            }
-        }
-        else
-        {
-            // Each worker takes a contiguous run of chunks: the state that neighbouring trees write when they change
-            // (samplers, random states, change counters) then shares cache lines across threads at one boundary only,
-            // instead of between every pair of chunks that Parallel.For would hand out alternately.
-            var workers = Math.Min(maxDegreeOfParallelism, chunks);
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-            {
-                for (var c = w * chunks / workers; c < (w + 1) * chunks / workers; c++)
-                {
-                    work.Run(c);
-                }
-            });
-        }
+        RunChunks(chunks, maxDegreeOfParallelism, work.Run);
 
         for (var i = 0; i < count; i++)
         {
@@ -104,6 +84,32 @@ public sealed partial class RandomCutForest
             }
             scores[i] = warm[i] ? sum / _trees.Length : 0;
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="run"/> for every chunk of trees, on up to <paramref name="maxDegreeOfParallelism"/>
+    /// threads. Each worker takes a contiguous run of chunks: the state that neighbouring trees write when they change
+    /// (samplers, random states, change counters) then shares cache lines across threads at one boundary only, instead
+    /// of between every pair of chunks that Parallel.For would hand out alternately.
+    /// </summary>
+    private static void RunChunks(int chunks, int maxDegreeOfParallelism, Action<int> run)
+    {
+        var workers = Math.Min(maxDegreeOfParallelism, chunks);
+        if (workers <= 1)
+        {
+            for (var c = 0; c < chunks; c++)
+            {
+                run(c);
+            }
+            return;
+        }
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
+        {
+            for (var c = w * chunks / workers; c < (w + 1) * chunks / workers; c++)
+            {
+                run(c);
+            }
+        });
     }
 
     /// <summary>

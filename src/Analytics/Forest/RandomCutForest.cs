@@ -148,17 +148,7 @@ public sealed partial class RandomCutForest
         }
         var chunks = RandomCutTree.ChunkCount(_trees.Length);
         var work = new AttributionWork(_trees, (float[])_query.Clone(), Options.SampleSize, chunks);
-        if (maxDegreeOfParallelism == 1 || chunks == 1)
-        {
-            for (var c = 0; c < chunks; c++)
-            {
-                work.Run(c);
-            }
-        }
-        else
-        {
-            Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = maxDegreeOfParallelism }, work.Run);
-        }
+        RunChunks(chunks, maxDegreeOfParallelism, work.Run);
         var treeHigh = new double[_treeDims];
         var treeLow = new double[_treeDims];
         work.AddInChunkOrder(treeHigh, treeLow);

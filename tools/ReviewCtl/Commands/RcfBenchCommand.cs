@@ -119,7 +119,6 @@ internal static class RcfBenchCommand
         return Task.FromResult(0);
     }
 
-    /// <summary>The shortest wall-clock and CPU time, in seconds, of <paramref name="repeats"/> runs.</summary>
     /// <summary>
     /// How this reviewctl was started: its apphost, or <c>dotnet reviewctl.dll</c> (then the process is the dotnet
     /// host, which needs the assembly's path as well).
@@ -132,6 +131,7 @@ internal static class RcfBenchCommand
             : process;
     }
 
+    /// <summary>The shortest wall-clock and CPU time, in seconds, of <paramref name="repeats"/> runs.</summary>
     private static (double Wall, double Cpu) BestOf(int repeats, Action run)
     {
         double bestWall = double.MaxValue, bestCpu = double.MaxValue;
