@@ -42,6 +42,7 @@ public sealed class ReviewSchemaTests
     [InlineData("product_category", "Bo\u001Fks", "product_category.control_character", "U+001F at position 2")]
     [InlineData("product_category", "Books\u007F", "product_category.control_character", "U+007F at position 5")]
     [InlineData("source", "twit\tter", "source.control_character", "U+0009 at position 4")]
+    [InlineData("source", "a\u007Fb\tc", "source.control_character", "U+007F at position 1")]
     [InlineData("review_body", "line one\u0000", "review_body.nul_character", "U+0000 at position 8")]
     [InlineData("review_headline", "\u0000", "review_headline.nul_character", "U+0000 at position 0")]
     [InlineData("product_title", "a\u0000b", "product_title.nul_character", "U+0000 at position 1")]

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace ReviewOrleans.Contracts.Reviews;
@@ -81,14 +82,13 @@ public static class ReviewValidator
         return ControlCharacter(field, value);
     }
 
+    private static readonly SearchValues<char> ControlCharacters =
+        SearchValues.Create([.. Enumerable.Range(0, 0x20).Select(c => (char)c), '\u007F']);
+
     /// <summary>U+0000–U+001F and U+007F: invisible in lists and logs, and U+0000 cannot be stored by PostgreSQL.</summary>
     private static ReviewRejection? ControlCharacter(string field, string value)
     {
-        var at = value.AsSpan().IndexOfAnyInRange('\u0000', '\u001F');
-        if (at < 0)
-        {
-            at = value.IndexOf('\u007F');
-        }
+        var at = value.AsSpan().IndexOfAny(ControlCharacters);
         return at < 0 ? null : new ReviewRejection(field, "control_character",
             $"{field} holds the control character U+{(int)value[at]:X4} at position {at}; control characters (U+0000–U+001F, U+007F) are not allowed");
     }
