@@ -94,16 +94,27 @@ public sealed partial class ReviewIngestor(
         return response;
     }
 
+    /// <summary>
+    /// Publishes one partition's reviews as batches of at most <see cref="ReviewBatch.MaxPayloadBytes"/>, in order.
+    /// Should one fail, it and the batches after it are answered as retryable; those before it stay accepted.
+    /// </summary>
     private async Task PublishAsync(IAsyncStream<ReviewBatch> stream, List<(int Index, ReviewMessage Review)> items, RecordResult[] results)
     {
+        var reviews = items.ConvertAll(x => x.Review);
+        var start = 0;
         try
         {
-            await stream.OnNextAsync(ReviewBatch.Create(items.ConvertAll(x => x.Review)));
+            while (start < reviews.Count)
+            {
+                var count = ReviewBatchEncoding.CountThatFit(reviews, start, ReviewBatch.MaxPayloadBytes);
+                await stream.OnNextAsync(ReviewBatch.Create(start == 0 && count == reviews.Count ? reviews : reviews.GetRange(start, count)));
+                start += count;
+            }
         }
         catch (Exception ex)
         {
-            LogPublishFailed(ex, stream.StreamId.ToString(), items.Count);
-            foreach (var (index, review) in items)
+            LogPublishFailed(ex, stream.StreamId.ToString(), reviews.Count - start);
+            foreach (var (index, review) in items.Skip(start))
             {
                 results[index] = new RecordResult
                 {

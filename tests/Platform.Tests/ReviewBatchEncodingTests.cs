@@ -46,6 +46,35 @@ public sealed class ReviewBatchEncodingTests
     }
 
     [Fact]
+    public void CountThatFit_SplitsAtTheByteLimit_EveryChunkEncodesWithinIt_AndOneLargerReviewStillGoes()
+    {
+        var reviews = Enumerable.Range(0, 40).Select(i =>
+        {
+            var review = Full($"R{i}");
+            review.ReviewBody = new string('x', 60_000 + i);
+            return review;
+        }).ToList();
+        var chunks = new List<int>();
+        for (var start = 0; start < reviews.Count;)
+        {
+            var count = ReviewBatchEncoding.CountThatFit(reviews, start, ReviewBatch.MaxPayloadBytes);
+            var payload = ReviewBatchEncoding.Encode(reviews.GetRange(start, count));
+            Assert.InRange(payload.Length, 1, ReviewBatch.MaxPayloadBytes);
+            // The next review would not have fitted.
+            if (start + count < reviews.Count)
+            {
+                Assert.True(ReviewBatchEncoding.Encode(reviews.GetRange(start, count + 1)).Length > ReviewBatch.MaxPayloadBytes);
+            }
+            chunks.Add(count);
+            start += count;
+        }
+        Assert.Equal(40, chunks.Sum());
+        Assert.Equal([8, 8, 8, 8, 8], chunks);
+        Assert.Equal(1, ReviewBatchEncoding.CountThatFit(reviews, 0, 1_000));
+        Assert.Equal(40, ReviewBatchEncoding.CountThatFit(reviews, 0, int.MaxValue));
+    }
+
+    [Fact]
     public void Decode_TruncatedPayload_InvalidDataNamingWhereItStopped()
     {
         var payload = ReviewBatchEncoding.Encode([Full("R1"), Full("R2")]);

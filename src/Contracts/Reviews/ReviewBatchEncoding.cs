@@ -43,6 +43,27 @@ public static class ReviewBatchEncoding
         return payload;
     }
 
+    /// <summary>
+    /// How many of <paramref name="reviews"/>, from <paramref name="start"/> on, fit one payload of at most
+    /// <paramref name="maxPayloadBytes"/>; at least one, so that any review can be sent.
+    /// </summary>
+    public static int CountThatFit(IReadOnlyList<ReviewMessage> reviews, int start, int maxPayloadBytes)
+    {
+        var size = 1 + VarintSize((uint)(reviews.Count - start)); // version and an upper bound of the count's varint
+        var count = 0;
+        for (var i = start; i < reviews.Count; i++)
+        {
+            var length = BodySize(reviews[i]);
+            size += VarintSize((uint)length) + length;
+            if (size > maxPayloadBytes && count > 0)
+            {
+                break;
+            }
+            count++;
+        }
+        return count;
+    }
+
     /// <summary>Decodes a payload written by <see cref="Encode"/>.</summary>
     /// <exception cref="InvalidDataException">The payload is truncated, has another version or a field overruns its review.</exception>
     public static ReviewMessage[] Decode(ReadOnlySpan<byte> payload)

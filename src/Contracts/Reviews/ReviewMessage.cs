@@ -81,6 +81,13 @@ public sealed class ReviewBatch
     /// </summary>
     [Id(2)] public long BatchId { get; init; }
 
+    /// <summary>
+    /// Largest payload a producer puts in one batch. Orleans' memory-stream cache holds a message in one pooled 1 MiB
+    /// block and fails a larger one on every read, which stalls its whole queue for good; Event Hubs refuses events
+    /// above 1 MB. Half of that leaves room for the message's own framing.
+    /// </summary>
+    public const int MaxPayloadBytes = 512 * 1024;
+
     public static ReviewBatch Create(IReadOnlyList<ReviewMessage> reviews) =>
         new() { Payload = ReviewBatchEncoding.Encode(reviews), Count = reviews.Count, BatchId = NewBatchId() };
 
