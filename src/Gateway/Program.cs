@@ -9,15 +9,18 @@ return await ClusterDatabase.RunAsync("revieworleans gateway", async () =>
     var builder = WebApplication.CreateBuilder(rest);
     profile.ApplyTo(builder.Configuration);
     var config = builder.Configuration;
+    // Refused before anything touches the cluster's database.
+    var bind = BindAddress.From(config);
+    builder.Services.AddApiKeys(config, bind, "the gateway");
     await ClusterDatabase.PrepareAsync(config, "gateway");
 
     builder.UseOrleansClient(client => client.UseReviewClustering(config).AddReviewStreams(config));
     builder.Services.AddReviewGateway(config);
-    var bind = BindAddress.From(config);
     builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(bind,
         config.GetValue("Gateway:GrpcPort", 5181), config.GetValue("Gateway:HttpPort", 5182)));
 
     var app = builder.Build();
+    app.UseApiKeys();
     app.MapReviewGateway();
     await app.RunAsync();
 });

@@ -44,6 +44,7 @@ public static class SiloApp
                 ["--demo sends its reviews through the co-hosted gateway: it needs Gateway:Enabled=true"]);
         }
         builder.Services.AddSingleton(endpoints);
+        builder.Services.AddApiKeys(config, endpoints.Bind, endpoints.Gateway ? "the silo's gateway" : "the silo's dashboard and health port");
         builder.WebHost.ConfigureKestrel(k =>
         {
             if (endpoints.Gateway)
@@ -65,6 +66,7 @@ public static class SiloApp
         }
 
         var app = builder.Build();
+        app.UseApiKeys();
         if (endpoints.Gateway)
         {
             app.MapReviewGateway();

@@ -1,5 +1,6 @@
 using Google.Protobuf;
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 using ReviewOrleans.Contracts.Api;
 
@@ -10,6 +11,9 @@ internal sealed class GatewayConnection : IDisposable
 {
     /// <summary>The co-hosted gateway's default address (see src/Silo/appsettings.json).</summary>
     public const string DefaultAddress = "http://127.0.0.1:5181";
+
+    /// <summary>Where the API key comes from when --api-key is not given (keeps it out of shell history and ps).</summary>
+    public const string ApiKeyVariable = "REVIEWORLEANS_API_KEY";
 
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true).WithFormatDefaultValues(true));
 
@@ -25,7 +29,14 @@ internal sealed class GatewayConnection : IDisposable
         Address = uri;
         Json = commandLine.Json;
         _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
-        Client = new ReviewGateway.ReviewGatewayClient(_channel);
+        var apiKey = commandLine.String("api-key") ?? Environment.GetEnvironmentVariable(ApiKeyVariable);
+        Client = apiKey is { Length: > 0 }
+            ? new ReviewGateway.ReviewGatewayClient(_channel.Intercept(headers =>
+            {
+                headers.Add("authorization", $"Bearer {apiKey}");
+                return headers;
+            }))
+            : new ReviewGateway.ReviewGatewayClient(_channel);
     }
 
     public Uri Address { get; }
@@ -58,7 +69,12 @@ internal sealed class GatewayConnection : IDisposable
         }
         catch (RpcException ex)
         {
-            var hint = ex.StatusCode == StatusCode.Unavailable ? $" (is a silo or gateway running at {connection.Address}?)" : "";
+            var hint = ex.StatusCode switch
+            {
+                StatusCode.Unavailable => $" (is a silo or gateway running at {connection.Address}?)",
+                StatusCode.Unauthenticated => $" (give the gateway's key with --api-key or {ApiKeyVariable})",
+                _ => "",
+            };
             Console.Error.WriteLine($"reviewctl: {ex.StatusCode}: {ex.Status.Detail}{hint}");
             return 1;
         }
