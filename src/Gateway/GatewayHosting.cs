@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using System.Net;
 
 namespace ReviewOrleans.Gateway;
@@ -27,17 +28,17 @@ public static class GatewayHosting
             .Validate(o => o.Partitions >= 1, "Pipeline:Partitions must be at least 1")
             .Validate(o => o.AnomalyShards >= 1, "Pipeline:AnomalyShards must be at least 1")
             .Validate(o => o.MaxBatchRecords >= 1, "Gateway:MaxBatchRecords must be at least 1")
+            .Validate(o => o.MaxRequestBytes is >= 64 * 1024 and <= 1024 * 1024 * 1024, "Gateway:MaxRequestBytes must be between 65536 (64 KiB, one largest review) and 1073741824 (1 GiB)")
             .Validate(o => o.WatchBuffer >= 1, "Gateway:WatchBuffer must be at least 1")
             .Validate(o => o.WatchCheckInterval > TimeSpan.Zero, "Gateway:WatchCheckInterval must be positive")
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ReviewIngestor>();
         services.AddSingleton<GatewayStreams>();
-        services.AddGrpc(o =>
-        {
-            o.MaxReceiveMessageSize = 64 * 1024 * 1024;
-            o.EnableDetailedErrors = false;
-        });
+        services.AddGrpc(o => o.EnableDetailedErrors = false);
+        // Later messages of a stream are checked by gRPC itself against the same limit (the first by GatewayRequestLimit).
+        services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
+            .Configure<IOptions<GatewayOptions>>((grpc, gateway) => grpc.MaxReceiveMessageSize = gateway.Value.MaxRequestBytes);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks().AddCheck<ClusterHealthCheck>("orleans");
         return services;
@@ -49,13 +50,21 @@ public static class GatewayHosting
     /// </summary>
     public static void ListenOnGatewayPorts(this KestrelServerOptions kestrel, IPAddress address, int grpcPort, int httpPort)
     {
+        // A unary call's body is one message and its 5-byte frame header; Kestrel's own default (30 MB) would
+        // otherwise refuse a body the gateway's limit allows, or allow one it does not, with no reason given.
+        var maxRequestBytes = kestrel.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBytes;
+        kestrel.Limits.MaxRequestBodySize = maxRequestBytes + GatewayRequestLimit.FrameHeaderBytes;
         kestrel.Listen(address, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
         kestrel.Listen(address, httpPort, listen => listen.Protocols = HttpProtocols.Http1);
     }
 
-    /// <summary>Maps the gRPC service, gRPC health and reflection, and GET /healthz.</summary>
-    public static IEndpointRouteBuilder MapReviewGateway(this IEndpointRouteBuilder endpoints)
+    /// <summary>
+    /// Maps the gRPC service, gRPC health and reflection, and GET /healthz, behind the check of each call's size.
+    /// Call after <see cref="ApiKeyAuthentication.UseApiKeys"/>, so that no unauthenticated body is looked at.
+    /// </summary>
+    public static WebApplication MapReviewGateway(this WebApplication endpoints)
     {
+        endpoints.UseMiddleware<GatewayRequestLimit>();
         endpoints.MapGrpcService<ReviewGatewayService>();
         endpoints.MapGrpcHealthChecksService();
         endpoints.MapGrpcReflectionService();

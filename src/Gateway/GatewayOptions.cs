@@ -17,6 +17,12 @@ public sealed class GatewayOptions
     /// <summary>Most records accepted in one PutReviews call (Kinesis PutRecordBatch allows 500).</summary>
     public int MaxBatchRecords { get; set; } = 10_000;
 
+    /// <summary>
+    /// Largest gRPC message accepted, in bytes (16 MiB: 10,000 reviews of 1.6 KB). Checked from the message's
+    /// length prefix before it is read or parsed; Kestrel's request-body limit is set from it.
+    /// </summary>
+    public int MaxRequestBytes { get; set; } = 16 * 1024 * 1024;
+
     /// <summary>Buffered items per watcher of WatchMetrics/WatchAlerts before the oldest are dropped for that watcher.</summary>
     public int WatchBuffer { get; set; } = 10_000;
 

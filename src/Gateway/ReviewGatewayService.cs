@@ -39,8 +39,10 @@ public sealed class ReviewGatewayService(
     {
         var total = new PutReviewsResponse();
         var listedBytes = 0;
-        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        await using var messages = requestStream.ReadAllAsync(context.CancellationToken).GetAsyncEnumerator(context.CancellationToken);
+        while (await NextMessage(messages, total))
         {
+            var request = messages.Current;
             // An oversized message fails its own records, not the call: earlier messages are already published, and
             // their failures (some retryable) must reach the client.
             var response = request.Records.Count > _options.MaxBatchRecords
@@ -63,6 +65,21 @@ public sealed class ReviewGatewayService(
             }
         }
         return total;
+    }
+
+    /// <summary>gRPC's own check of a later message's size names neither the limit nor what was already accepted.</summary>
+    private async Task<bool> NextMessage(IAsyncEnumerator<PutReviewsRequest> messages, PutReviewsResponse total)
+    {
+        try
+        {
+            return await messages.MoveNextAsync();
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
+        {
+            throw new RpcException(new Status(StatusCode.ResourceExhausted,
+                $"request: a message of this stream exceeds the gateway's limit of {_options.MaxRequestBytes:N0} bytes (Gateway:MaxRequestBytes); " +
+                $"the {total.AcceptedRecordCount:N0} records accepted from earlier messages stay accepted"));
+        }
     }
 
     private PutReviewsResponse TooManyRecords(PutReviewsRequest request)

@@ -9,16 +9,18 @@ internal static class CommandHelp
     private const string Gateway = """
 
           --gateway URL   the gateway (default http://127.0.0.1:5181, or $REVIEWORLEANS_GATEWAY)
+          --api-key KEY   the gateway's API key, when it has Gateway:ApiKeys (default $REVIEWORLEANS_API_KEY)
           --json          print the response as JSON (proto field names)
         """;
 
     private static readonly Dictionary<string, string> Usages = new(StringComparer.Ordinal)
     {
         ["version"] = "usage: reviewctl version\n\nPrints the tool's version.",
-        ["send"] = "usage: reviewctl send FILE|- [--batch N] [--reasons N]" + Gateway + """
+        ["send"] = "usage: reviewctl send FILE|- [--batch N] [--batch-bytes N] [--reasons N]" + Gateway + """
 
           FILE            JSONL (review schema), Amazon Customer Reviews TSV with its header, or reference TSV; - reads stdin
           --batch N       records per PutReviews call (500)
+          --batch-bytes N encoded bytes per call (4194304, a quarter of the gateway's Gateway:MaxRequestBytes)
           --reasons N     distinct failure reasons to print (10)
         Exit code 3 when some records were refused.
         """,

@@ -14,21 +14,26 @@ internal static class SendCommand
     public static Task<int> RunAsync(string[] args) => GatewayConnection.RunAsync(args, [], async (gateway, cl) =>
     {
         var batchSize = cl.Int("batch", 500);
+        var batchBytes = cl.Int("batch-bytes", DefaultBatchBytes);
         var maxReasons = cl.Int("reasons", 20);
         cl.RejectUnknownOptions();
         if (cl.Positionals.Count != 1)
         {
-            throw new CommandLineException("usage: reviewctl send <file|-> [--batch N] [--gateway URL] [--json]");
+            throw new CommandLineException("usage: reviewctl send <file|-> [--batch N] [--batch-bytes N] [--gateway URL] [--api-key KEY] [--json]");
         }
         if (batchSize < 1)
         {
             throw new CommandLineException("option --batch must be at least 1");
         }
+        if (batchBytes < 1024)
+        {
+            throw new CommandLineException("option --batch-bytes must be at least 1024");
+        }
         var path = cl.Positionals[0];
         using var reader = path == "-" ? new StreamReader(Console.OpenStandardInput()) : OpenFile(path);
 
         var summary = new SendSummary();
-        var batch = new List<ReviewRecord>(batchSize);
+        var batch = new Batch(batchSize, batchBytes);
         InputFormat? format = null;
         Dictionary<string, int>? amazonHeader = null;
         var lineNumber = 0;
@@ -61,13 +66,14 @@ internal static class SendCommand
                     continue;
                 }
             }
+            ReviewRecord record;
             switch (format)
             {
                 case InputFormat.Jsonl:
-                    batch.Add(new ReviewRecord { Json = line });
+                    record = new ReviewRecord { Json = line };
                     break;
                 case InputFormat.ReferenceTsv:
-                    batch.Add(new ReviewRecord { ReferenceTsv = line });
+                    record = new ReviewRecord { ReferenceTsv = line };
                     break;
                 default:
                     var parsed = ReviewParser.FromAmazonTsv(line, amazonHeader!);
@@ -77,15 +83,16 @@ internal static class SendCommand
                         summary.Fail($"line {lineNumber}", rejection.Code, rejection.ToString());
                         continue;
                     }
-                    batch.Add(new ReviewRecord { Review = ReviewApi.ToApi(parsed.Review!) });
+                    record = new ReviewRecord { Review = ReviewApi.ToApi(parsed.Review!) };
                     break;
             }
-            if (batch.Count == batchSize)
+            if (!batch.Fits(record))
             {
                 await SendBatch(gateway, batch, summary);
             }
+            batch.Add(record);
         }
-        if (batch.Count > 0)
+        if (batch.Request.Records.Count > 0)
         {
             await SendBatch(gateway, batch, summary);
         }
@@ -97,11 +104,46 @@ internal static class SendCommand
         ? new StreamReader(path)
         : throw new CommandLineException($"file not found: {path}");
 
-    private static async Task SendBatch(GatewayConnection gateway, List<ReviewRecord> batch, SendSummary summary)
+    /// <summary>
+    /// Bytes per call by default: a quarter of the gateway's default Gateway:MaxRequestBytes (16 MiB), so that 500
+    /// reviews of the largest allowed body (64 KiB) go as several calls instead of one that is refused.
+    /// </summary>
+    public const int DefaultBatchBytes = 4 * 1024 * 1024;
+
+    /// <summary>The records of the next call, bounded by count and by encoded size.</summary>
+    private sealed class Batch(int maxRecords, int maxBytes)
     {
-        var request = new PutReviewsRequest();
-        request.Records.AddRange(batch);
-        var response = await gateway.Client.PutReviewsAsync(request);
+        private int _bytes;
+
+        public PutReviewsRequest Request { get; } = new();
+
+        /// <summary>Whether <paramref name="record"/> joins this call; a record alone always goes.</summary>
+        public bool Fits(ReviewRecord record) =>
+            Request.Records.Count == 0 || (Request.Records.Count < maxRecords && _bytes + EncodedSize(record) <= maxBytes);
+
+        public void Add(ReviewRecord record)
+        {
+            Request.Records.Add(record);
+            _bytes += EncodedSize(record);
+        }
+
+        public void Clear()
+        {
+            Request.Records.Clear();
+            _bytes = 0;
+        }
+
+        // The record, its field tag and its length prefix.
+        private static int EncodedSize(ReviewRecord record)
+        {
+            var size = record.CalculateSize();
+            return 1 + Google.Protobuf.CodedOutputStream.ComputeLengthSize(size) + size;
+        }
+    }
+
+    private static async Task SendBatch(GatewayConnection gateway, Batch batch, SendSummary summary)
+    {
+        var response = await gateway.Client.PutReviewsAsync(batch.Request);
         summary.Accepted += response.AcceptedRecordCount;
         foreach (var record in response.Records.Where(r => r.ErrorCode.Length > 0))
         {
