@@ -49,6 +49,9 @@ public static class ClusterMembership
     public static int GatewayPort(IConfiguration config) => config.GetValue("Cluster:GatewayPort", 30000);
 
     /// <summary>Configures membership, endpoints and ids of a silo.</summary>
+    /// <summary>True in the Kubernetes manifests (deploy/k8s): Orleans' Kubernetes hosting, with the adonet membership.</summary>
+    public const string KubernetesSetting = "Cluster:Kubernetes";
+
     public static ISiloBuilder UseReviewClustering(this ISiloBuilder silo, IConfiguration config)
     {
         var kind = Kind(config);
@@ -74,6 +77,13 @@ public static class ClusterMembership
                 silo.ConfigureEndpoints(AdvertisedAddress(config), SiloPort(config), GatewayPort(config),
                     listenOnAnyHostAddress: config.GetValue("Cluster:ListenOnAnyAddress", false));
                 ConfigureFailureDetection(silo.Services.AddOptions<ClusterMembershipOptions>(), config);
+                if (config.GetValue(KubernetesSetting, false))
+                {
+                    // In a pod: the silo's name, address and ids come from the pod (POD_NAME, POD_IP, the
+                    // orleans/* labels), and silos whose pods are gone are removed from the membership table at
+                    // once rather than after missed probes. Membership itself stays on PostgreSQL.
+                    silo.UseKubernetesHosting();
+                }
                 break;
             default:
                 throw new OptionsValidationException("Cluster:Membership", typeof(string),
