@@ -189,7 +189,7 @@ public sealed class ReviewGatewayService(
         var limit = WindowCount(request.Limit, 50, "limit");
         var categories = string.IsNullOrEmpty(request.Category)
             ? await cluster.GetGrain<ICategoryDirectoryGrain>(0).List()
-            : [request.Category];
+            : [await KnownCategory(request.Category)];
         var lists = await Task.WhenAll(categories.Select(c => cluster.GetGrain<IPriorityQueueGrain>(c).List(limit)));
         var response = new ListPriorityReviewsResponse();
         response.Reviews.AddRange(lists.SelectMany(l => l)
@@ -205,7 +205,7 @@ public sealed class ReviewGatewayService(
         }
         var categories = string.IsNullOrEmpty(request.Category)
             ? await cluster.GetGrain<ICategoryDirectoryGrain>(0).List()
-            : [request.Category];
+            : [await KnownCategory(request.Category)];
         foreach (var category in categories)
         {
             if (await cluster.GetGrain<IPriorityQueueGrain>(category).Acknowledge(request.ReviewId))
@@ -248,6 +248,21 @@ public sealed class ReviewGatewayService(
         {
             await responseStream.WriteAsync(ApiMapping.ToApi(alert), context.CancellationToken);
         }
+    }
+
+    /// <summary>
+    /// A category some review carried, else NotFound: asking for any other name would activate a priority queue
+    /// grain for it, so that a client typing names could grow the silo as a producer sending them can.
+    /// </summary>
+    private async Task<string> KnownCategory(string category)
+    {
+        if (category.Length > ReviewValidator.MaxCategoryLength)
+        {
+            throw Invalid("category", $"has {category.Length} characters; at most {ReviewValidator.MaxCategoryLength} are allowed");
+        }
+        return await cluster.GetGrain<ICategoryDirectoryGrain>(0).Contains(category)
+            ? category
+            : throw new RpcException(new Status(StatusCode.NotFound, $"category: no review has carried category '{category}' (ListCategories names those that have)"));
     }
 
     private static int WindowCount(int requested, int defaultValue, string field) => requested switch

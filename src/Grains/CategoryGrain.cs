@@ -40,6 +40,7 @@ public sealed partial class CategoryGrain(
     private bool _reminderRegistered;
     private List<WindowSnapshot> _unpublished = [];
 
+    private IdleTracker _idle = null!;
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var windowOptions = new TumblingWindowOptions
@@ -54,6 +55,7 @@ public sealed partial class CategoryGrain(
             : new TumblingWindowAggregator(windowOptions);
         state.State.Marks.Loaded();
         _metrics = this.GetStreamProvider(StreamNames.Provider)
+        _idle = new IdleTracker(clock, _options.CategoryIdleTimeout);
             .GetStream<WindowSnapshot>(StreamId.Create(StreamNames.Metrics, StreamNames.AllKey));
         this.RegisterGrainTimer(static (grain, _) => grain.Tick(), this,
             new GrainTimerCreationOptions(_options.WindowTick, _options.WindowTick) { KeepAlive = true });
@@ -71,6 +73,7 @@ public sealed partial class CategoryGrain(
     public async Task<DeliveryReceipt> MergePartials(LogRange range, List<CategoryPartial> partials)
     {
         var marks = state.State.Marks;
+        _idle.Touch();
         if (!marks.ShouldApply(range, out var answer))
         {
             return answer;
@@ -152,6 +155,11 @@ public sealed partial class CategoryGrain(
         {
             var snapshot = new WindowSnapshot
             {
+            if (_windows.OpenWindowCount == 0 && _idle.IsIdle)
+            {
+                // Nothing left to close and nothing heard for a while: deactivation saves what is unsaved.
+                this.DeactivateOnIdle();
+            }
                 Category = category,
                 StartMs = window.StartMs,
                 EndMs = window.EndMs,
@@ -203,6 +211,7 @@ public sealed partial class CategoryGrain(
             Category = this.GetPrimaryKeyString(),
             Windows = history.GetRange(history.Count - take, take),
             LateReviews = _windows.LateCount,
+        _idle.Touch();
         });
     }
 

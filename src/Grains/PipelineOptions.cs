@@ -52,6 +52,19 @@ public sealed class PipelineOptions
     /// <summary>Review ids remembered per partition for de-duplication (8 bytes each, ×1.5 for the hash sets).</summary>
     public int DedupCapacityPerPartition { get; set; } = 1_000_000;
 
+    /// <summary>
+    /// Distinct product categories the platform takes; reviews of a further new category are refused with
+    /// <c>product_category.limit_reached</c>. Each category is a grain with its own windows, history and priority
+    /// queue, so a producer sending ever-new categories would otherwise grow a silo without bound.
+    /// </summary>
+    public int MaxCategories { get; set; } = 10_000;
+
+    /// <summary>
+    /// A category grain with no review for this long and no window open deactivates (its history is saved); the next
+    /// review or query activates it again. Its window timer would otherwise keep it in memory for good.
+    /// </summary>
+    public TimeSpan CategoryIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Reviews predicted at this many stars or fewer go to their category's priority queue.</summary>
     public int PriorityMaxStars { get; set; } = 2;
 
@@ -138,6 +151,8 @@ public sealed class PipelineOptions
         Require(HistoryWindows >= 1, nameof(HistoryWindows), "must be at least 1");
         Require(DedupHorizon > TimeSpan.Zero, nameof(DedupHorizon), "must be positive");
         Require(DedupCapacityPerPartition >= 2, nameof(DedupCapacityPerPartition), "must be at least 2");
+        Require(MaxCategories is >= 1 and <= 1_000_000, nameof(MaxCategories), "must be 1..1000000");
+        Require(CategoryIdleTimeout > TimeSpan.Zero, nameof(CategoryIdleTimeout), "must be positive");
         Require(PriorityMaxStars is >= 1 and <= 5, nameof(PriorityMaxStars), "must be 1..5");
         Require(PriorityQueueCapacity >= 1, nameof(PriorityQueueCapacity), "must be at least 1");
         Require(DeadLetterCapacity >= 1, nameof(DeadLetterCapacity), "must be at least 1");

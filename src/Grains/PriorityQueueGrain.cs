@@ -45,6 +45,7 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
     private readonly DeliveryMarks _marks = new();
     private long _dropped;
     private long _acknowledged;
+    private readonly IdleTracker _idle;
     private bool _dirty;
 
     public PriorityQueueGrain(
@@ -55,6 +56,7 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
         _state = state;
         _pending = new(options.Value.PriorityQueueCapacity, static r => r.ReviewId);
         _commit = new GroupCommit(WriteSnapshotAsync, options.Value.StateWriteInterval, clock);
+        _idle = new IdleTracker(clock, options.Value.CategoryIdleTimeout);
     }
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -64,7 +66,7 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
         _acknowledged = _state.State.Acknowledged;
         _marks.Applied = new(_state.State.Marks.Applied);
         _marks.Loaded();
-        this.RegisterGrainTimer(static (grain, _) => grain.SaveIfChangedAsync(), this,
+        this.RegisterGrainTimer(static (grain, _) => grain.OnTimerAsync(), this,
             new GrainTimerCreationOptions(SaveInterval, SaveInterval) { KeepAlive = true });
         return Task.CompletedTask;
     }
@@ -73,6 +75,7 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
 
     public Task<DeliveryReceipt> Enqueue(LogRange range, List<PriorityReviewRecord> reviews)
     {
+        _idle.Touch();
         if (!_marks.ShouldApply(range, out var answer))
         {
             return Task.FromResult(answer);
@@ -88,13 +91,18 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
     }
 
     /// <summary>The most urgent first: lowest expected stars, then oldest.</summary>
-    public Task<List<PriorityReviewRecord>> List(int limit) => Task.FromResult(_pending.Items
-        .OrderBy(r => r.ExpectedStars).ThenBy(r => r.ReceivedMs)
-        .Take(Math.Max(0, limit))
-        .ToList());
+    public Task<List<PriorityReviewRecord>> List(int limit)
+    {
+        _idle.Touch();
+        return Task.FromResult(_pending.Items
+            .OrderBy(r => r.ExpectedStars).ThenBy(r => r.ReceivedMs)
+            .Take(Math.Max(0, limit))
+            .ToList());
+    }
 
     public async Task<bool> Acknowledge(string reviewId)
     {
+        _idle.Touch();
         if (!_pending.Remove(reviewId))
         {
             // Perhaps acknowledged a moment ago by a call whose write is pending, or failed: answer only once a write
@@ -106,6 +114,16 @@ public sealed class PriorityQueueGrain : Grain, IPriorityQueueGrain
         _acknowledged++;
         await _commit.CommitAsync();
         return true;
+    }
+
+    private Task OnTimerAsync()
+    {
+        if (!_dirty && _idle.IsIdle)
+        {
+            this.DeactivateOnIdle();
+            return Task.CompletedTask;
+        }
+        return SaveIfChangedAsync();
     }
 
     private Task SaveIfChangedAsync() => _dirty ? _commit.CommitAsync() : Task.CompletedTask;

@@ -56,6 +56,11 @@ public sealed partial class ReviewPartitionGrain(
     private readonly List<(ReviewMessage Review, ReviewRejection Rejection)> _rejected = [];
     private readonly PartitionStats _stats = new();
     private readonly Dictionary<Receiver, ReceiverCursor> _cursors = [];
+    private readonly List<ReviewMessage> _valid = [];
+    private readonly HashSet<string> _newCategories = new(StringComparer.Ordinal);
+
+    /// <summary>Categories the directory admitted, so that it is asked only about new ones (at most Pipeline:MaxCategories).</summary>
+    private readonly HashSet<string> _admittedCategories = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _appendLock = new(1, 1);
     private SentimentResult[] _scores = new SentimentResult[256];
     private PartitionBuffers _buffers = null!;
@@ -231,7 +236,8 @@ public sealed partial class ReviewPartitionGrain(
         {
             _acceptedIdHashes.Add(batchHash);
         }
-        var duplicates = 0;
+        _valid.Clear();
+        _newCategories.Clear();
         foreach (var review in reviews)
         {
             var rejection = ReviewValidator.Validate(review);
@@ -243,6 +249,35 @@ public sealed partial class ReviewPartitionGrain(
             var idHash = DistinctCounter.Hash(review.ReviewId);
             if (!_seen.TryAdd(idHash, now))
             {
+            _valid.Add(review);
+            if (!_admittedCategories.Contains(review.ProductCategory))
+            {
+                _newCategories.Add(review.ProductCategory);
+            }
+        }
+        if (_newCategories.Count > 0)
+        {
+            try
+            {
+                _admittedCategories.UnionWith(await GrainFactory.GetGrain<ICategoryDirectoryGrain>(0).Admit([.. _newCategories]));
+            }
+            catch
+            {
+                // The stream delivers the batch again; it must not be taken for a replay of itself then.
+                Forget(_acceptedIdHashes);
+                throw;
+            }
+        }
+        var duplicates = 0;
+        foreach (var review in _valid)
+        {
+            if (!_admittedCategories.Contains(review.ProductCategory))
+            {
+                _rejected.Add((review, new ReviewRejection("product_category", "limit_reached",
+                    $"the platform takes at most {_options.MaxCategories:N0} distinct product categories (Pipeline:MaxCategories), " +
+                    $"and '{review.ProductCategory}' would be a new one")));
+                continue;
+            }
                 duplicates++;
                 continue;
             }

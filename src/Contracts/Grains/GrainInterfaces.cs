@@ -48,6 +48,12 @@ public interface ICategoryDirectoryGrain : IGrainWithIntegerKey
 {
     Task Register(List<string> categories);
 
+    /// <summary>
+    /// Of <paramref name="categories"/>, those known already and the new ones that fit under Pipeline:MaxCategories,
+    /// which are registered (and saved) before the call returns; the rest are refused.
+    /// </summary>
+    Task<List<string>> Admit(List<string> categories);
+
     Task<List<string>> List();
 
     Task<bool> Contains(string category);
