@@ -14,13 +14,22 @@ return await ClusterDatabase.RunAsync("revieworleans gateway", async () =>
     builder.Services.AddApiKeys(config, bind, "the gateway");
     await ClusterDatabase.PrepareAsync(config, "gateway");
 
-    builder.UseOrleansClient(client => client.UseReviewClustering(config).AddReviewStreams(config));
+    builder.UseOrleansClient(client =>
+    {
+        client.UseReviewClustering(config).AddReviewStreams(config);
+        if (TelemetryHosting.Traces(config))
+        {
+            client.AddActivityPropagation();
+        }
+    });
     builder.Services.AddReviewGateway(config);
+    builder.Services.AddReviewTelemetry(config, "revieworleans-gateway");
     builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(bind,
         config.GetValue("Gateway:GrpcPort", 5181), config.GetValue("Gateway:HttpPort", 5182)));
 
     var app = builder.Build();
     app.UseApiKeys();
     app.MapReviewGateway();
+    app.MapReviewTelemetry(config);
     await app.RunAsync();
 });

@@ -4,6 +4,7 @@ using Orleans.Streams;
 using ReviewOrleans.Contracts.Api;
 using ReviewOrleans.Contracts.Grains;
 using ReviewOrleans.Contracts.Reviews;
+using ReviewOrleans.Contracts.Telemetry;
 
 namespace ReviewOrleans.Gateway;
 
@@ -46,6 +47,7 @@ public sealed partial class ReviewIngestor(
             {
                 var reviewId = parsed.Review?.ReviewId ?? "";
                 results[i] = new RecordResult { ReviewId = reviewId, ErrorCode = rejection.Code, ErrorMessage = rejection.ToString() };
+                ReviewTelemetry.RecordRefused(rejection.Code, "gateway");
                 (deadLetters ??= []).Add(new DeadLetterRecord
                 {
                     TimeMs = now,
@@ -101,6 +103,9 @@ public sealed partial class ReviewIngestor(
     private async Task PublishAsync(IAsyncStream<ReviewBatch> stream, List<(int Index, ReviewMessage Review)> items, RecordResult[] results)
     {
         var reviews = items.ConvertAll(x => x.Review);
+        using var activity = ReviewTelemetry.Source.StartActivity("publish reviews", System.Diagnostics.ActivityKind.Producer);
+        activity?.SetTag("revieworleans.stream", stream.StreamId.ToString());
+        activity?.SetTag("revieworleans.reviews", reviews.Count);
         var start = 0;
         try
         {

@@ -1,3 +1,4 @@
+using ReviewOrleans.Contracts.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
@@ -81,8 +82,13 @@ public sealed partial class AnomalyGrain(
             : ObserveOneByOne(accepted);
         current.Marks.MarkApplied(range);
         _dirty = true;
+        if (accepted.Count > 0)
+        {
+            ReviewTelemetry.AnomalyGrade.Record(current.LastGrade, new KeyValuePair<string, object?>("shard", this.GetPrimaryKeyLong()));
+        }
         if (raised is not null)
         {
+            ReviewTelemetry.Alerts.Add(raised.Count);
             current.Alerts.AddRange(raised);
             current.Alerts.KeepNewest(AlertsKept);
             try

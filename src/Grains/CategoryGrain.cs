@@ -1,3 +1,4 @@
+using ReviewOrleans.Contracts.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
@@ -39,8 +40,8 @@ public sealed partial class CategoryGrain(
     private bool _dirty;
     private bool _reminderRegistered;
     private List<WindowSnapshot> _unpublished = [];
-
     private IdleTracker _idle = null!;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var windowOptions = new TumblingWindowOptions
@@ -54,8 +55,8 @@ public sealed partial class CategoryGrain(
             ? TumblingWindowAggregator.FromBytes(saved, windowOptions)
             : new TumblingWindowAggregator(windowOptions);
         state.State.Marks.Loaded();
-        _metrics = this.GetStreamProvider(StreamNames.Provider)
         _idle = new IdleTracker(clock, _options.CategoryIdleTimeout);
+        _metrics = this.GetStreamProvider(StreamNames.Provider)
             .GetStream<WindowSnapshot>(StreamId.Create(StreamNames.Metrics, StreamNames.AllKey));
         this.RegisterGrainTimer(static (grain, _) => grain.Tick(), this,
             new GrainTimerCreationOptions(_options.WindowTick, _options.WindowTick) { KeepAlive = true });
@@ -72,8 +73,8 @@ public sealed partial class CategoryGrain(
 
     public async Task<DeliveryReceipt> MergePartials(LogRange range, List<CategoryPartial> partials)
     {
-        var marks = state.State.Marks;
         _idle.Touch();
+        var marks = state.State.Marks;
         if (!marks.ShouldApply(range, out var answer))
         {
             return answer;
@@ -100,8 +101,14 @@ public sealed partial class CategoryGrain(
                 });
                 continue;
             }
+            if (_options.WindowTime == WindowTime.Processing && partial.MaxTimestampMs > 0)
+            {
+                // With processing time a partial's newest timestamp is its newest review's ingest time.
+                ReviewTelemetry.IngestToWindow.Record(clock.GetUtcNow().ToUnixTimeMilliseconds() - partial.MaxTimestampMs);
+            }
             if (admission.Outcome == WindowAdmissionOutcome.Late)
             {
+                ReviewTelemetry.RecordRefused(_options.WindowTime == WindowTime.Event ? "event_time.late" : "ingest_time.late", "window", partial.Count);
                 deadLetters.Add(new DeadLetterRecord
                 {
                     TimeMs = clock.GetUtcNow().ToUnixTimeMilliseconds(),
@@ -148,6 +155,11 @@ public sealed partial class CategoryGrain(
         {
             // Open windows are saved with each closing window and on deactivation, not on every tick: a crash loses
             // at most the current window's pre-aggregates, and the store sees one write per window, not four a second.
+            if (_windows.OpenWindowCount == 0 && _idle.IsIdle)
+            {
+                // Nothing left to close and nothing heard for a while: deactivation saves what is unsaved.
+                this.DeactivateOnIdle();
+            }
             return 0;
         }
         var category = this.GetPrimaryKeyString();
@@ -155,11 +167,6 @@ public sealed partial class CategoryGrain(
         {
             var snapshot = new WindowSnapshot
             {
-            if (_windows.OpenWindowCount == 0 && _idle.IsIdle)
-            {
-                // Nothing left to close and nothing heard for a while: deactivation saves what is unsaved.
-                this.DeactivateOnIdle();
-            }
                 Category = category,
                 StartMs = window.StartMs,
                 EndMs = window.EndMs,
@@ -204,6 +211,7 @@ public sealed partial class CategoryGrain(
 
     public Task<CategoryHistory> GetHistory(int lastWindows)
     {
+        _idle.Touch();
         var history = state.State.History;
         var take = Math.Clamp(lastWindows, 0, history.Count);
         return Task.FromResult(new CategoryHistory
@@ -211,7 +219,6 @@ public sealed partial class CategoryGrain(
             Category = this.GetPrimaryKeyString(),
             Windows = history.GetRange(history.Count - take, take),
             LateReviews = _windows.LateCount,
-        _idle.Touch();
         });
     }
 

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using ReviewOrleans.Contracts.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -54,13 +56,13 @@ public sealed partial class ReviewPartitionGrain(
     private readonly List<ReviewMessage> _accepted = [];
     private readonly List<ulong> _acceptedIdHashes = [];
     private readonly List<(ReviewMessage Review, ReviewRejection Rejection)> _rejected = [];
-    private readonly PartitionStats _stats = new();
-    private readonly Dictionary<Receiver, ReceiverCursor> _cursors = [];
     private readonly List<ReviewMessage> _valid = [];
     private readonly HashSet<string> _newCategories = new(StringComparer.Ordinal);
 
     /// <summary>Categories the directory admitted, so that it is asked only about new ones (at most Pipeline:MaxCategories).</summary>
     private readonly HashSet<string> _admittedCategories = new(StringComparer.Ordinal);
+    private readonly PartitionStats _stats = new();
+    private readonly Dictionary<Receiver, ReceiverCursor> _cursors = [];
     private readonly SemaphoreSlim _appendLock = new(1, 1);
     private SentimentResult[] _scores = new SentimentResult[256];
     private PartitionBuffers _buffers = null!;
@@ -211,6 +213,7 @@ public sealed partial class ReviewPartitionGrain(
             _stats.ReplayedBatches++;
             return;
         }
+        using var activity = StartScoringActivity(batch);
         var effects = NewBuffers();
         ReviewMessage[] reviews;
         try
@@ -226,6 +229,7 @@ public sealed partial class ReviewPartitionGrain(
             LogUndecodableBatch(ex, _partition, lost);
             effects.RecordUndecodableBatch(lost, ex.Message, now);
             await AppendOrForgetAsync(effects, batch.BatchId != 0 ? [batchHash] : [], now);
+            ReviewTelemetry.RecordRefused("batch.decode", "stream", lost);
             return;
         }
         _accepted.Clear();
@@ -246,9 +250,6 @@ public sealed partial class ReviewPartitionGrain(
                 _rejected.Add((review, rejection));
                 continue;
             }
-            var idHash = DistinctCounter.Hash(review.ReviewId);
-            if (!_seen.TryAdd(idHash, now))
-            {
             _valid.Add(review);
             if (!_admittedCategories.Contains(review.ProductCategory))
             {
@@ -278,6 +279,9 @@ public sealed partial class ReviewPartitionGrain(
                     $"and '{review.ProductCategory}' would be a new one")));
                 continue;
             }
+            var idHash = DistinctCounter.Hash(review.ReviewId);
+            if (!_seen.TryAdd(idHash, now))
+            {
                 duplicates++;
                 continue;
             }
@@ -291,11 +295,14 @@ public sealed partial class ReviewPartitionGrain(
         {
             _scores = new SentimentResult[Math.Max(_accepted.Count, _scores.Length * 2)];
         }
+        var scoringMs = 0.0;
         try
         {
             if (_accepted.Count > 0)
             {
+                var started = Stopwatch.GetTimestamp();
                 scorer.Score(_texts, _scores.AsSpan(0, _accepted.Count));
+                scoringMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
             }
         }
         catch
@@ -336,6 +343,47 @@ public sealed partial class ReviewPartitionGrain(
         for (var i = 0; i < _accepted.Count; i++)
         {
             RecordLatency(scoredAt - _accepted[i].IngestedAtMs);
+        }
+        RecordTelemetry(duplicates, scoringMs, scoredAt);
+    }
+
+    /// <summary>A span of the batch's trace (from the gateway call that published it), when anything listens.</summary>
+    private Activity? StartScoringActivity(ReviewBatch batch)
+    {
+        if (!ReviewTelemetry.Source.HasListeners())
+        {
+            return null;
+        }
+        var activity = batch.TraceParent is { } parent && ActivityContext.TryParse(parent, null, out var context)
+            ? ReviewTelemetry.Source.StartActivity("score reviews", ActivityKind.Consumer, context)
+            : ReviewTelemetry.Source.StartActivity("score reviews", ActivityKind.Consumer);
+        activity?.SetTag("revieworleans.partition", _partition);
+        activity?.SetTag("revieworleans.reviews", batch.Count);
+        return activity;
+    }
+
+    /// <summary>The batch's figures for the meters (<see cref="ReviewTelemetry"/>), once its effects are logged.</summary>
+    private void RecordTelemetry(int duplicates, double scoringMs, long scoredAt)
+    {
+        ReviewTelemetry.Accepted.Add(_accepted.Count);
+        if (duplicates > 0)
+        {
+            ReviewTelemetry.Duplicates.Add(duplicates);
+        }
+        foreach (var (_, rejection) in _rejected)
+        {
+            ReviewTelemetry.RecordRefused(rejection.Code, "partition");
+        }
+        if (_accepted.Count > 0)
+        {
+            ReviewTelemetry.ScoringDuration.Record(scoringMs);
+        }
+        if (ReviewTelemetry.IngestToScored.Enabled)
+        {
+            foreach (var review in _accepted)
+            {
+                ReviewTelemetry.IngestToScored.Record(scoredAt - review.IngestedAtMs);
+            }
         }
     }
 

@@ -33,7 +33,12 @@ public static class SiloApp
             {
                 silo.AddDashboard();
             }
+            if (TelemetryHosting.Traces(config))
+            {
+                silo.AddActivityPropagation();
+            }
         });
+        builder.Services.AddReviewTelemetry(config, "revieworleans-silo");
         if (endpoints.Gateway)
         {
             builder.Services.AddReviewGateway(config);
@@ -80,6 +85,7 @@ public static class SiloApp
         {
             app.MapOrleansDashboard(routePrefix: "/dashboard");
         }
+        app.MapReviewTelemetry(config);
         app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(endpoints.Describe(config, profile, demo)));
         return app;
     }
@@ -109,6 +115,7 @@ public sealed record SiloEndpoints(IPAddress Bind, int GrpcPort, int HttpPort, b
               gRPC gateway (h2c):  {(Gateway ? $"http://{host}:{GrpcPort}    e.g. reviewctl --gateway http://{host}:{GrpcPort} categories" : "disabled on this silo")}
               dashboard:           {(Dashboard ? $"http://{host}:{HttpPort}/dashboard" : "disabled")}
               health:              http://{host}:{HttpPort}/healthz{(Gateway ? "  (and grpc.health.v1 on the gRPC port)" : "")}
+              metrics:             {(config.GetValue("Telemetry:Prometheus", true) ? $"http://{host}:{HttpPort}/metrics (Prometheus)" : "no Prometheus endpoint")}{(TelemetryHosting.Traces(config) ? $", OTLP to {config["Telemetry:OtlpEndpoint"]}" : "")}
               silo:                {silo}, membership {ClusterMembership.Kind(config)}, cluster {ClusterMembership.ClusterId(config)}, service {ClusterMembership.ServiceId(config)}
               state:               {storage} {where}
               streams:             {ReviewStreamProvider.Kind(config)}, {ReviewStreamProvider.Queues(config)} queues

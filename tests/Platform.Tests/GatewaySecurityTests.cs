@@ -108,6 +108,8 @@ public sealed class GatewayAuthenticationTests
             Assert.Contains(anonymous.Headers.WwwAuthenticate, h => h.Scheme == "Basic");
         }
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(http, "/dashboard/", new AuthenticationHeaderValue("Bearer", "wrong-key-of-some-length")));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/metrics")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, await Status(http, "/metrics", new AuthenticationHeaderValue("Bearer", Key)));
         Assert.Equal(HttpStatusCode.Unauthorized, await Status(http, "/dashboard/", Basic("operator", "wrong-key-of-some-length")));
         Assert.Equal(HttpStatusCode.OK, await Status(http, "/dashboard/", new AuthenticationHeaderValue("Bearer", Key)));
         // What a browser sends once its login prompt has the key as the password.

@@ -82,6 +82,12 @@ public sealed class ReviewBatch
     [Id(2)] public long BatchId { get; init; }
 
     /// <summary>
+    /// The W3C trace context of the publishing call (null when nothing traces), so that a partition's scoring joins
+    /// the trace of the gateway call that brought the reviews across the stream.
+    /// </summary>
+    [Id(3)] public string? TraceParent { get; init; }
+
+    /// <summary>
     /// Largest payload a producer puts in one batch. Orleans' memory-stream cache holds a message in one pooled 1 MiB
     /// block and fails a larger one on every read, which stalls its whole queue for good; Event Hubs refuses events
     /// above 1 MB. Half of that leaves room for the message's own framing.
@@ -89,7 +95,7 @@ public sealed class ReviewBatch
     public const int MaxPayloadBytes = 512 * 1024;
 
     public static ReviewBatch Create(IReadOnlyList<ReviewMessage> reviews) =>
-        new() { Payload = ReviewBatchEncoding.Encode(reviews), Count = reviews.Count, BatchId = NewBatchId() };
+        new() { Payload = ReviewBatchEncoding.Encode(reviews), Count = reviews.Count, BatchId = NewBatchId(), TraceParent = System.Diagnostics.Activity.Current?.Id };
 
     private static long NewBatchId()
     {
