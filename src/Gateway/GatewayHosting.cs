@@ -65,6 +65,7 @@ public static class GatewayHosting
     public static WebApplication MapReviewGateway(this WebApplication endpoints)
     {
         endpoints.UseMiddleware<GatewayRequestLimit>();
+        endpoints.UseMiddleware<InvalidUtf8Scan>();
         endpoints.MapGrpcService<ReviewGatewayService>();
         endpoints.MapGrpcHealthChecksService();
         endpoints.MapGrpcReflectionService();

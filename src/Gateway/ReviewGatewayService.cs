@@ -26,7 +26,7 @@ public sealed class ReviewGatewayService(
         {
             throw Invalid("records", $"a batch holds at most {_options.MaxBatchRecords} records, got {request.Records.Count}");
         }
-        return ingestor.IngestAsync(request.Records, includeAccepted: true);
+        return ingestor.IngestAsync(request.Records, includeAccepted: true, InvalidUtf8(context));
     }
 
     /// <summary>Failures listed in a stream's summary; more are counted.</summary>
@@ -43,11 +43,12 @@ public sealed class ReviewGatewayService(
         while (await NextMessage(messages, total))
         {
             var request = messages.Current;
+            var invalidUtf8 = InvalidUtf8(context);
             // An oversized message fails its own records, not the call: earlier messages are already published, and
             // their failures (some retryable) must reach the client.
             var response = request.Records.Count > _options.MaxBatchRecords
                 ? TooManyRecords(request)
-                : await ingestor.IngestAsync(request.Records, includeAccepted: false);
+                : await ingestor.IngestAsync(request.Records, includeAccepted: false, invalidUtf8);
             total.AcceptedRecordCount += response.AcceptedRecordCount;
             total.FailedRecordCount += response.FailedRecordCount;
             foreach (var failure in response.Records)
@@ -66,6 +67,10 @@ public sealed class ReviewGatewayService(
         }
         return total;
     }
+
+    /// <summary>What <see cref="InvalidUtf8Scan"/> found in the message just read (nothing when the call did not pass it).</summary>
+    private static List<InvalidUtf8Field> InvalidUtf8(ServerCallContext context) =>
+        context.GetHttpContext().Features.Get<InvalidUtf8Findings>()?.Next() ?? [];
 
     /// <summary>gRPC's own check of a later message's size names neither the limit nor what was already accepted.</summary>
     private async Task<bool> NextMessage(IAsyncEnumerator<PutReviewsRequest> messages, PutReviewsResponse total)

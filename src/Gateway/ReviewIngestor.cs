@@ -25,7 +25,8 @@ public sealed partial class ReviewIngestor(
     private readonly int _partitions = options.Value.Partitions;
     private IAsyncStream<ReviewBatch>[]? _streams;
 
-    public async Task<PutReviewsResponse> IngestAsync(IReadOnlyList<ReviewRecord> records, bool includeAccepted)
+    /// <param name="invalidUtf8">Records whose text was not UTF-8 on the wire (<see cref="InvalidUtf8Scan"/>): refused, since what parsing made of them is not what was sent.</param>
+    public async Task<PutReviewsResponse> IngestAsync(IReadOnlyList<ReviewRecord> records, bool includeAccepted, IReadOnlyList<InvalidUtf8Field>? invalidUtf8 = null)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var results = new RecordResult[records.Count];
@@ -35,7 +36,10 @@ public sealed partial class ReviewIngestor(
         for (var i = 0; i < records.Count; i++)
         {
             var record = records[i];
-            var parsed = record.PayloadCase switch
+            var notUtf8 = NotUtf8(invalidUtf8, i);
+            var parsed = notUtf8 is { } field ? ParsedReview.Fail(field.Field, "invalid_utf8",
+                    $"holds bytes that are not UTF-8 (the first at byte {field.ByteOffset} of the field); send text as UTF-8")
+                : record.PayloadCase switch
             {
                 ReviewRecord.PayloadOneofCase.Review => ParsedReview.Ok(ReviewApi.ToMessage(record.Review)),
                 ReviewRecord.PayloadOneofCase.Json => ReviewParser.FromJson(record.Json),
@@ -45,7 +49,8 @@ public sealed partial class ReviewIngestor(
             var rejection = parsed.Rejection ?? ReviewValidator.Validate(parsed.Review!, now);
             if (rejection is not null)
             {
-                var reviewId = parsed.Review?.ReviewId ?? "";
+                var reviewId = parsed.Review?.ReviewId
+                    ?? (record.PayloadCase == ReviewRecord.PayloadOneofCase.Review ? record.Review.ReviewId : "");
                 results[i] = new RecordResult { ReviewId = reviewId, ErrorCode = rejection.Code, ErrorMessage = rejection.ToString() };
                 ReviewTelemetry.RecordRefused(rejection.Code, "gateway");
                 (deadLetters ??= []).Add(new DeadLetterRecord
@@ -94,6 +99,22 @@ public sealed partial class ReviewIngestor(
         }
         response.AcceptedRecordCount = results.Length - response.FailedRecordCount;
         return response;
+    }
+
+    private static InvalidUtf8Field? NotUtf8(IReadOnlyList<InvalidUtf8Field>? fields, int record)
+    {
+        if (fields is null)
+        {
+            return null;
+        }
+        foreach (var field in fields)
+        {
+            if (field.Record == record)
+            {
+                return field;
+            }
+        }
+        return null;
     }
 
     /// <summary>

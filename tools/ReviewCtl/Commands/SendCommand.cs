@@ -1,3 +1,6 @@
+using System.Text;
+using System.Text.Unicode;
+using ReviewOrleans.Analytics;
 using ReviewOrleans.Contracts.Api;
 using ReviewOrleans.Contracts.Reviews;
 
@@ -30,20 +33,35 @@ internal static class SendCommand
             throw new CommandLineException("option --batch-bytes must be at least 1024");
         }
         var path = cl.Positionals[0];
-        using var reader = path == "-" ? new StreamReader(Console.OpenStandardInput()) : OpenFile(path);
+        using var input = path == "-" ? Console.OpenStandardInput() : OpenFile(path);
+        // Lines are read as bytes: a StreamReader would turn a byte that is not UTF-8 into U+FFFD without a word, and
+        // a category "Books\uFFFD" would be sent as a new category.
+        var reader = new ByteLineReader(input);
 
         var summary = new SendSummary();
         var batch = new Batch(batchSize, batchBytes);
         InputFormat? format = null;
         Dictionary<string, int>? amazonHeader = null;
         var lineNumber = 0;
-        while (await reader.ReadLineAsync() is { } line)
+        while (reader.TryReadLine(out var bytes))
         {
             lineNumber++;
-            if (line.Length == 0)
+            if (!bytes.IsEmpty && bytes[^1] == (byte)'\r')
+            {
+                bytes = bytes[..^1]; // as StreamReader did for CRLF files
+            }
+            if (bytes.IsEmpty)
             {
                 continue;
             }
+            if (!Utf8.IsValid(bytes))
+            {
+                // Never reached the gateway, so it is reported here, with its line number.
+                summary.Fail($"line {lineNumber}", "line.invalid_utf8",
+                    $"line {lineNumber}: bytes that are not UTF-8 (the first at byte {FirstInvalidByte(bytes)} of the line); the line was not sent");
+                continue;
+            }
+            var line = Encoding.UTF8.GetString(bytes);
             if (format is null)
             {
                 // A header naming review_id or review_body among tab-separated columns, in any order, is the Amazon
@@ -100,9 +118,19 @@ internal static class SendCommand
         return summary.Failed == 0 ? 0 : 3;
     });
 
-    private static StreamReader OpenFile(string path) => File.Exists(path)
-        ? new StreamReader(path)
+    private static FileStream OpenFile(string path) => File.Exists(path)
+        ? File.OpenRead(path)
         : throw new CommandLineException($"file not found: {path}");
+
+    private static int FirstInvalidByte(ReadOnlySpan<byte> bytes)
+    {
+        var offset = 0;
+        while (offset < bytes.Length && Rune.DecodeFromUtf8(bytes[offset..], out _, out var consumed) == System.Buffers.OperationStatus.Done)
+        {
+            offset += consumed;
+        }
+        return offset;
+    }
 
     /// <summary>
     /// Bytes per call by default: a quarter of the gateway's default Gateway:MaxRequestBytes (16 MiB), so that 500
