@@ -25,21 +25,30 @@ public static class ApiKeyAuthentication
     public static IServiceCollection AddApiKeys(this IServiceCollection services, IConfiguration config, IPAddress bind, string serves)
     {
         var keys = ApiKeySet.From(config);
-        if (!keys.Required && !IPAddress.IsLoopback(bind) && !config.GetValue(AllowAnonymousSetting, false))
+        var clientCertificates = GatewayTls.From(config)?.RequireClientCertificates == true;
+        if (!keys.Required && !clientCertificates && !IPAddress.IsLoopback(bind) && !config.GetValue(AllowAnonymousSetting, false))
         {
             throw new OptionsValidationException(ApiKeySet.Setting, typeof(string[]),
                 [$"{serves} is bound to {bind} (Gateway:BindAddress), beyond loopback, with no API key: set {ApiKeySet.Setting} " +
                  $"(e.g. the environment variable Gateway__ApiKeys__0=<a key of at least {ApiKeySet.MinimumKeyLength} characters>, or " +
-                 $"sha256:<hex of its SHA-256> in a file), or set {AllowAnonymousSetting}=true to serve anyone who can reach the port"]);
+                 $"sha256:<hex of its SHA-256> in a file), or require client certificates ({GatewayTls.Section}:ClientCertificates=require), " +
+                 $"or set {AllowAnonymousSetting}=true to serve anyone who can reach the port"]);
         }
-        return services.AddSingleton(keys);
+        return services.AddSingleton(keys).AddSingleton(new GatewayAccess(keys, clientCertificates));
+    }
+
+    /// <summary>What a request must present: one of the keys, or (with client certificates required) a verified certificate.</summary>
+    private sealed record GatewayAccess(ApiKeySet Keys, bool ClientCertificates)
+    {
+        public bool Required => Keys.Required || ClientCertificates;
     }
 
     /// <summary>Refuses requests without an accepted key, before routing reaches gRPC or the dashboard.</summary>
     public static IApplicationBuilder UseApiKeys(this IApplicationBuilder app)
     {
-        var keys = app.ApplicationServices.GetRequiredService<ApiKeySet>();
-        if (!keys.Required)
+        var access = app.ApplicationServices.GetRequiredService<GatewayAccess>();
+        var keys = access.Keys;
+        if (!access.Required)
         {
             return app;
         }
@@ -51,14 +60,15 @@ public static class ApiKeyAuthentication
                 return;
             }
             var presented = PresentedKey(context.Request);
-            if (presented is not null && keys.Accepts(presented))
+            // A client certificate reaching here was verified in the handshake (GatewayTls).
+            if ((presented is not null && keys.Accepts(presented)) || (access.ClientCertificates && context.Connection.ClientCertificate is not null))
             {
                 await next(context);
                 return;
             }
-            await Refuse(context, presented is null
-                ? "no API key: send the header 'authorization: Bearer <key>' (reviewctl: --api-key or REVIEWORLEANS_API_KEY)"
-                : $"the API key is not one of the keys in {ApiKeySet.Setting}");
+            await Refuse(context, presented is not null ? $"the API key is not one of the keys in {ApiKeySet.Setting}"
+                : keys.Required ? "no API key: send the header 'authorization: Bearer <key>' (reviewctl: --api-key or REVIEWORLEANS_API_KEY)"
+                : $"no client certificate: this gateway requires one that chains to {GatewayTls.Section}:TrustedCertificatePath");
         });
     }
 

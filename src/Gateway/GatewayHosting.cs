@@ -50,12 +50,22 @@ public static class GatewayHosting
     /// </summary>
     public static void ListenOnGatewayPorts(this KestrelServerOptions kestrel, IPAddress address, int grpcPort, int httpPort)
     {
+        var tls = GatewayTls.From(kestrel.ApplicationServices.GetRequiredService<IConfiguration>());
         // A unary call's body is one message and its 5-byte frame header; Kestrel's own default (30 MB) would
         // otherwise refuse a body the gateway's limit allows, or allow one it does not, with no reason given.
         var maxRequestBytes = kestrel.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBytes;
         kestrel.Limits.MaxRequestBodySize = maxRequestBytes + GatewayRequestLimit.FrameHeaderBytes;
-        kestrel.Listen(address, grpcPort, listen => listen.Protocols = HttpProtocols.Http2);
-        kestrel.Listen(address, httpPort, listen => listen.Protocols = HttpProtocols.Http1);
+        kestrel.Listen(address, grpcPort, listen =>
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            tls?.Apply(listen);
+        });
+        kestrel.Listen(address, httpPort, listen =>
+        {
+            // With TLS, ALPN lets one port speak both; without, HTTP/1 only (browsers, curl, probes).
+            listen.Protocols = tls is null ? HttpProtocols.Http1 : HttpProtocols.Http1AndHttp2;
+            tls?.Apply(listen, probes: true);
+        });
     }
 
     /// <summary>

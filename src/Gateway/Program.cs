@@ -16,7 +16,7 @@ return await ClusterDatabase.RunAsync("revieworleans gateway", async () =>
 
     builder.UseOrleansClient(client =>
     {
-        client.UseReviewClustering(config).AddReviewStreams(config);
+        client.UseReviewClustering(config).UseReviewTls(config).AddReviewStreams(config);
         if (TelemetryHosting.Traces(config))
         {
             client.AddActivityPropagation();

@@ -24,6 +24,7 @@ public static class SiloApp
         builder.UseOrleans(silo =>
         {
             silo.UseReviewClustering(config);
+            silo.UseReviewTls(config);
             silo.AddReviewPipeline(config);
             if (ClusterMembership.Kind(config) == "adonet")
             {
@@ -58,7 +59,8 @@ public static class SiloApp
             }
             else
             {
-                k.Listen(endpoints.Bind, endpoints.HttpPort);
+                var tls = GatewayTls.From(config);
+                k.Listen(endpoints.Bind, endpoints.HttpPort, listen => tls?.Apply(listen, probes: true));
             }
         });
         if (demo)
@@ -104,6 +106,8 @@ public sealed record SiloEndpoints(IPAddress Bind, int GrpcPort, int HttpPort, b
     public string Describe(IConfiguration config, ClusterProfile profile, bool demo)
     {
         var host = Bind.Equals(IPAddress.Any) ? "localhost" : Bind.ToString();
+        var tls = GatewayTls.From(config) is not null;
+        var scheme = tls ? "https" : "http";
         var storage = config.GetValue("Storage:Provider", "sqlite")!;
         var where = storage == "sqlite" ? Path.GetFullPath(config.GetValue("Storage:SqlitePath", "data/revieworleans.db")!) : "";
         var silo = ClusterMembership.Kind(config) == "adonet"
@@ -112,11 +116,11 @@ public sealed record SiloEndpoints(IPAddress Bind, int GrpcPort, int HttpPort, b
         return $"""
 
             ReviewOrleans silo is up{(demo ? " with the demo stream" : "")} (profile {profile.Name}).
-              gRPC gateway (h2c):  {(Gateway ? $"http://{host}:{GrpcPort}    e.g. reviewctl --gateway http://{host}:{GrpcPort} categories" : "disabled on this silo")}
-              dashboard:           {(Dashboard ? $"http://{host}:{HttpPort}/dashboard" : "disabled")}
-              health:              http://{host}:{HttpPort}/healthz{(Gateway ? "  (and grpc.health.v1 on the gRPC port)" : "")}
-              metrics:             {(config.GetValue("Telemetry:Prometheus", true) ? $"http://{host}:{HttpPort}/metrics (Prometheus)" : "no Prometheus endpoint")}{(TelemetryHosting.Traces(config) ? $", OTLP to {config["Telemetry:OtlpEndpoint"]}" : "")}
-              silo:                {silo}, membership {ClusterMembership.Kind(config)}, cluster {ClusterMembership.ClusterId(config)}, service {ClusterMembership.ServiceId(config)}
+              gRPC gateway ({(tls ? "TLS" : "h2c")}):  {(Gateway ? $"{scheme}://{host}:{GrpcPort}    e.g. reviewctl categories --gateway {scheme}://{host}:{GrpcPort}" : "disabled on this silo")}
+              dashboard:           {(Dashboard ? $"{scheme}://{host}:{HttpPort}/dashboard" : "disabled")}
+              health:              {scheme}://{host}:{HttpPort}/healthz{(Gateway ? "  (and grpc.health.v1 on the gRPC port)" : "")}
+              metrics:             {(config.GetValue("Telemetry:Prometheus", true) ? $"{scheme}://{host}:{HttpPort}/metrics (Prometheus)" : "no Prometheus endpoint")}{(TelemetryHosting.Traces(config) ? $", OTLP to {config["Telemetry:OtlpEndpoint"]}" : "")}
+              silo:                {silo}{(ClusterTls.Enabled(config) ? " (mutual TLS)" : "")}, membership {ClusterMembership.Kind(config)}, cluster {ClusterMembership.ClusterId(config)}, service {ClusterMembership.ServiceId(config)}
               state:               {storage} {where}
               streams:             {ReviewStreamProvider.Kind(config)}, {ReviewStreamProvider.Queues(config)} queues
             Press Ctrl+C to stop.

@@ -14,12 +14,12 @@ public sealed class SiloProcess : IAsyncDisposable
     private readonly string _directory;
     private readonly System.Text.StringBuilder _output = new();
 
-    private SiloProcess(Process process, string directory, int grpcPort, int httpPort)
+    private SiloProcess(Process process, string directory, int grpcPort, int httpPort, string scheme = "http")
     {
         _process = process;
         _directory = directory;
-        GrpcAddress = new Uri($"http://127.0.0.1:{grpcPort}");
-        HttpAddress = new Uri($"http://127.0.0.1:{httpPort}");
+        GrpcAddress = new Uri($"{scheme}://127.0.0.1:{grpcPort}");
+        HttpAddress = new Uri($"{scheme}://127.0.0.1:{httpPort}");
     }
 
     public Uri GrpcAddress { get; }
@@ -39,6 +39,15 @@ public sealed class SiloProcess : IAsyncDisposable
 
     /// <summary>The orleans gateway port the silo listens on (for a standalone gateway to connect to).</summary>
     public int OrleansGatewayPort { get; private init; }
+
+    /// <summary>A silo whose gateway serves HTTPS with <paramref name="certificate"/> (its PEM files given in <paramref name="extraArgs"/>).</summary>
+    public static Task<SiloProcess> StartTlsAsync(TestCertificate certificate, params string[] extraArgs)
+    {
+        var (siloPort, gatewayPort) = (FreePort(), FreePort());
+        return StartAsync(BuildOutput.Find("src", "Silo", "ReviewOrleans.Silo.dll"), gatewayPort,
+            [$"--Cluster:SiloPort={siloPort}", $"--Cluster:GatewayPort={gatewayPort}", $"--Cluster:ServiceId=silo-process-{Guid.NewGuid():N}", .. extraArgs],
+            trust: certificate);
+    }
 
     public static Task<SiloProcess> StartAsync(params string[] extraArgs)
     {
@@ -118,7 +127,8 @@ public sealed class SiloProcess : IAsyncDisposable
         await _process.WaitForExitAsync(cancel.Token);
     }
 
-    private static async Task<SiloProcess> StartAsync(string dll, int orleansGatewayPort, string[] extraArgs, IReadOnlyDictionary<string, string>? environment = null)
+    private static async Task<SiloProcess> StartAsync(string dll, int orleansGatewayPort, string[] extraArgs,
+        IReadOnlyDictionary<string, string>? environment = null, TestCertificate? trust = null)
     {
         var directory = Directory.CreateTempSubdirectory("revieworleans-process-").FullName;
         var (grpc, http) = (FreePort(), FreePort());
@@ -138,13 +148,13 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             start.ArgumentList.Add(arg);
         }
-        var silo = new SiloProcess(Process.Start(start)!, directory, grpc, http) { OrleansGatewayPort = orleansGatewayPort };
+        var silo = new SiloProcess(Process.Start(start)!, directory, grpc, http, trust is null ? "http" : "https") { OrleansGatewayPort = orleansGatewayPort };
         silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.BeginOutputReadLine();
         silo._process.BeginErrorReadLine();
 
-        using var http1 = new HttpClient();
+        using var http1 = trust is null ? new HttpClient() : new HttpClient(trust.TrustingHandler());
         try
         {
             await Eventually.Get(async () =>

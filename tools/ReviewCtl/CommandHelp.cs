@@ -10,6 +10,7 @@ internal static class CommandHelp
 
           --gateway URL   the gateway (default http://127.0.0.1:5181, or $REVIEWORLEANS_GATEWAY)
           --api-key KEY   the gateway's API key, when it has Gateway:ApiKeys (default $REVIEWORLEANS_API_KEY)
+          --ca-cert FILE  PEM certificates an https:// gateway's certificate must chain to (default $REVIEWORLEANS_CA_CERT)
           --json          print the response as JSON (proto field names)
         """;
 

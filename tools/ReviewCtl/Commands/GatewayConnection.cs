@@ -1,4 +1,5 @@
 using Google.Protobuf;
+using System.Security.Cryptography.X509Certificates;
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
@@ -15,6 +16,9 @@ internal sealed class GatewayConnection : IDisposable
     /// <summary>Where the API key comes from when --api-key is not given (keeps it out of shell history and ps).</summary>
     public const string ApiKeyVariable = "REVIEWORLEANS_API_KEY";
 
+    /// <summary>A PEM file of the certificates an https:// gateway's certificate must chain to (a self-signed one, say).</summary>
+    public const string CaCertVariable = "REVIEWORLEANS_CA_CERT";
+
     private static readonly JsonFormatter Formatter = new(JsonFormatter.Settings.Default.WithPreserveProtoFieldNames(true).WithFormatDefaultValues(true));
 
     private readonly GrpcChannel _channel;
@@ -28,7 +32,12 @@ internal sealed class GatewayConnection : IDisposable
         }
         Address = uri;
         Json = commandLine.Json;
-        _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions { MaxReceiveMessageSize = 64 * 1024 * 1024 });
+        var caPath = commandLine.String("ca-cert") ?? Environment.GetEnvironmentVariable(CaCertVariable);
+        _channel = GrpcChannel.ForAddress(uri, new GrpcChannelOptions
+        {
+            MaxReceiveMessageSize = 64 * 1024 * 1024,
+            HttpHandler = caPath is { Length: > 0 } ? TrustingOnly(caPath) : null,
+        });
         var apiKey = commandLine.String("api-key") ?? Environment.GetEnvironmentVariable(ApiKeyVariable);
         Client = apiKey is { Length: > 0 }
             ? new ReviewGateway.ReviewGatewayClient(_channel.Intercept(headers =>
@@ -37,6 +46,38 @@ internal sealed class GatewayConnection : IDisposable
                 return headers;
             }))
             : new ReviewGateway.ReviewGatewayClient(_channel);
+    }
+
+    /// <summary>
+    /// A handler that accepts the gateway's certificate when it chains to one in <paramref name="caPath"/>; the name
+    /// on it is not checked, since gateways are often reached by address.
+    /// </summary>
+    private static SocketsHttpHandler TrustingOnly(string caPath)
+    {
+        if (!File.Exists(caPath))
+        {
+            throw new CommandLineException($"option --ca-cert: no file at '{caPath}'");
+        }
+        var trusted = new X509Certificate2Collection();
+        trusted.ImportFromPemFile(caPath);
+        return new SocketsHttpHandler
+        {
+            SslOptions = new System.Net.Security.SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    if (certificate is null)
+                    {
+                        return false;
+                    }
+                    using var chain = new X509Chain();
+                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                    chain.ChainPolicy.CustomTrustStore.AddRange(trusted);
+                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                    return chain.Build(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+                },
+            },
+        };
     }
 
     public Uri Address { get; }
@@ -73,6 +114,8 @@ internal sealed class GatewayConnection : IDisposable
             {
                 StatusCode.Unavailable => $" (is a silo or gateway running at {connection.Address}?)",
                 StatusCode.Unauthenticated => $" (give the gateway's key with --api-key or {ApiKeyVariable})",
+                _ when ex.Status.Detail.Contains("SSL", StringComparison.Ordinal) =>
+                    $" (if the gateway's certificate is self-signed or from a private CA, give that certificate with --ca-cert or {CaCertVariable})",
                 _ => "",
             };
             Console.Error.WriteLine($"reviewctl: {ex.StatusCode}: {ex.Status.Detail}{hint}");
