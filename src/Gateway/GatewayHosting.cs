@@ -36,7 +36,7 @@ public static class GatewayHosting
         services.AddSingleton<ReviewIngestor>();
         services.AddSingleton<GatewayStreams>();
         services.AddGrpc(o => o.EnableDetailedErrors = false);
-        // Later messages of a stream are checked by gRPC itself against the same limit (the first by GatewayRequestLimit).
+        // GatewayRequestFrames checks each message first, with the sizes named; gRPC's own check is the same limit.
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
             .Configure<IOptions<GatewayOptions>>((grpc, gateway) => grpc.MaxReceiveMessageSize = gateway.Value.MaxRequestBytes);
         services.AddGrpcReflection();
@@ -54,7 +54,7 @@ public static class GatewayHosting
         // A unary call's body is one message and its 5-byte frame header; Kestrel's own default (30 MB) would
         // otherwise refuse a body the gateway's limit allows, or allow one it does not, with no reason given.
         var maxRequestBytes = kestrel.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBytes;
-        kestrel.Limits.MaxRequestBodySize = maxRequestBytes + GatewayRequestLimit.FrameHeaderBytes;
+        kestrel.Limits.MaxRequestBodySize = maxRequestBytes + GatewayRequestFrames.FrameHeaderBytes;
         kestrel.Listen(address, grpcPort, listen =>
         {
             listen.Protocols = HttpProtocols.Http2;
@@ -74,8 +74,7 @@ public static class GatewayHosting
     /// </summary>
     public static WebApplication MapReviewGateway(this WebApplication endpoints)
     {
-        endpoints.UseMiddleware<GatewayRequestLimit>();
-        endpoints.UseMiddleware<InvalidUtf8Scan>();
+        endpoints.UseMiddleware<GatewayRequestFrames>();
         endpoints.MapGrpcService<ReviewGatewayService>();
         endpoints.MapGrpcHealthChecksService();
         endpoints.MapGrpcReflectionService();

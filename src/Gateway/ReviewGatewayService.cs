@@ -68,12 +68,12 @@ public sealed class ReviewGatewayService(
         return total;
     }
 
-    /// <summary>What <see cref="InvalidUtf8Scan"/> found in the message just read (nothing when the call did not pass it).</summary>
+    /// <summary>What <see cref="GatewayRequestFrames"/> found in the message just read (nothing when the call did not pass it).</summary>
     private static List<InvalidUtf8Field> InvalidUtf8(ServerCallContext context) =>
         context.GetHttpContext().Features.Get<InvalidUtf8Findings>()?.Next() ?? [];
 
-    /// <summary>gRPC's own check of a later message's size names neither the limit nor what was already accepted.</summary>
-    private async Task<bool> NextMessage(IAsyncEnumerator<PutReviewsRequest> messages, PutReviewsResponse total)
+    /// <summary>A later message too large for the gateway ends the call; the answer says what was accepted before it.</summary>
+    private static async Task<bool> NextMessage(IAsyncEnumerator<PutReviewsRequest> messages, PutReviewsResponse total)
     {
         try
         {
@@ -82,8 +82,7 @@ public sealed class ReviewGatewayService(
         catch (RpcException ex) when (ex.StatusCode == StatusCode.ResourceExhausted)
         {
             throw new RpcException(new Status(StatusCode.ResourceExhausted,
-                $"request: a message of this stream exceeds the gateway's limit of {_options.MaxRequestBytes:N0} bytes (Gateway:MaxRequestBytes); " +
-                $"the {total.AcceptedRecordCount:N0} records accepted from earlier messages stay accepted"));
+                $"{ex.Status.Detail}; the {total.AcceptedRecordCount:N0} records accepted from earlier messages of this stream stay accepted"));
         }
     }
 

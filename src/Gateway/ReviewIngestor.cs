@@ -25,7 +25,7 @@ public sealed partial class ReviewIngestor(
     private readonly int _partitions = options.Value.Partitions;
     private IAsyncStream<ReviewBatch>[]? _streams;
 
-    /// <param name="invalidUtf8">Records whose text was not UTF-8 on the wire (<see cref="InvalidUtf8Scan"/>): refused, since what parsing made of them is not what was sent.</param>
+    /// <param name="invalidUtf8">Records whose text was not UTF-8 on the wire (<see cref="GatewayRequestFrames"/>): refused, since what parsing made of them is not what was sent.</param>
     public async Task<PutReviewsResponse> IngestAsync(IReadOnlyList<ReviewRecord> records, bool includeAccepted, IReadOnlyList<InvalidUtf8Field>? invalidUtf8 = null)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();

@@ -3,6 +3,7 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Unicode;
 using Google.Protobuf.Reflection;
+using Grpc.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 using ReviewOrleans.Contracts.Api;
@@ -13,39 +14,53 @@ namespace ReviewOrleans.Gateway;
 public readonly record struct InvalidUtf8Field(int Record, string Field, int ByteOffset);
 
 /// <summary>
-/// Google.Protobuf refuses a whole message when one of its strings is not UTF-8, so one producer's stray byte cost
-/// every record of the call, answered only with "Unknown: Exception was thrown by handler". This middleware reads the
-/// upload calls one message at a time (each held once, bounded by Gateway:MaxRequestBytes), replaces what is not
-/// UTF-8 in their text fields by '?' so that they parse, and notes per message, in order, which records those were;
-/// the handler refuses them with <c>&lt;field&gt;.invalid_utf8</c> and takes the rest.
+/// Reads every gRPC call's body one whole message at a time before gRPC does, for two checks that gRPC's own reading
+/// cannot make:
+/// <list type="bullet">
+/// <item>A message above <see cref="GatewayOptions.MaxRequestBytes"/> is refused from its length prefix, before any of
+/// it is read, with <c>ResourceExhausted</c> naming the limit and the size (gRPC's own check names neither).</item>
+/// <item>In the upload calls (<c>PutReviews</c>, <c>PutReviewStream</c>), text that is not UTF-8: Google.Protobuf
+/// refuses a whole message when one of its strings is not UTF-8, so one producer's stray byte cost every record of
+/// the call, answered only with "Unknown: Exception was thrown by handler". Such bytes are replaced by '?' (a byte for
+/// a byte, so the framing stays valid) and their records noted per message, in order; the handler refuses them with
+/// <c>&lt;field&gt;.invalid_utf8</c> and takes the rest.</item>
+/// </list>
 /// </summary>
-public sealed class InvalidUtf8Scan(RequestDelegate next, IOptions<GatewayOptions> options)
+public sealed class GatewayRequestFrames(RequestDelegate next, IOptions<GatewayOptions> options)
 {
+    /// <summary>A gRPC message's frame: a compression flag and a big-endian 32-bit length.</summary>
+    public const int FrameHeaderBytes = 5;
+
     private static readonly string Service = "/" + ReviewGateway.Descriptor.FullName + "/";
     private static readonly string[] UploadMethods = ["PutReviews", "PutReviewStream"];
 
     public Task InvokeAsync(HttpContext context)
     {
-        var path = context.Request.Path.Value;
-        if (path is not null && path.StartsWith(Service, StringComparison.Ordinal) && UploadMethods.Contains(path[Service.Length..])
-            && GrpcErrorResponse.IsGrpc(context.Request))
+        if (GrpcErrorResponse.IsGrpc(context.Request))
         {
-            var findings = new InvalidUtf8Findings();
-            context.Features.Set(findings);
-            context.Request.Body = new ScanningStream(context.Request.Body, findings, options.Value.MaxRequestBytes);
+            var path = context.Request.Path.Value;
+            InvalidUtf8Findings? findings = null;
+            if (path is not null && path.StartsWith(Service, StringComparison.Ordinal) && UploadMethods.Contains(path[Service.Length..]))
+            {
+                findings = new InvalidUtf8Findings();
+                context.Features.Set(findings);
+            }
+            context.Request.Body = new FramedStream(context.Request.Body, findings, options.Value.MaxRequestBytes);
         }
         return next(context);
     }
 
+    public static string TooLarge(long size, int limit) =>
+        $"request: a message of {size:N0} bytes exceeds the gateway's limit of {limit:N0} bytes (Gateway:MaxRequestBytes); " +
+        "send fewer records per call (reviewctl send splits its batches by bytes)";
+
     /// <summary>
-    /// Hands the body on one whole gRPC message at a time, each scanned first. Google.Protobuf refuses a whole message
-    /// when one string in it is not UTF-8 ("Exception was thrown by handler", every record lost), so the offending
-    /// bytes are replaced by '?' (a byte for a byte: the framing stays valid) and their records are refused by name.
-    /// A compressed message, or one above the size limit (which gRPC refuses), is passed on as it comes.
+    /// Hands the body on one whole gRPC message at a time, checked first; a compressed message is passed on as it
+    /// comes (its text cannot be read without decompressing it, which gRPC does).
     /// </summary>
-    private sealed class ScanningStream(Stream inner, InvalidUtf8Findings findings, int maxMessageBytes) : Stream
+    private sealed class FramedStream(Stream inner, InvalidUtf8Findings? findings, int maxMessageBytes) : Stream
     {
-        private const int HeaderBytes = GatewayRequestLimit.FrameHeaderBytes;
+        private const int HeaderBytes = FrameHeaderBytes;
 
         private byte[] _frame = new byte[4096];
         private int _frameLength;
@@ -84,9 +99,14 @@ public sealed class InvalidUtf8Scan(RequestDelegate next, IOptions<GatewayOption
                 return _frameLength > 0; // a truncated frame goes on for gRPC to refuse
             }
             var length = BinaryPrimitives.ReadUInt32BigEndian(_frame.AsSpan(1, 4));
-            if (_frame[0] != 0 || length > (uint)maxMessageBytes)
+            if (length > (uint)maxMessageBytes)
             {
-                findings.Add([]);
+                // gRPC takes an RpcException from the body as the call's status; none of the message is read.
+                throw new RpcException(new Status(StatusCode.ResourceExhausted, TooLarge(length, maxMessageBytes)));
+            }
+            if (_frame[0] != 0 || findings is null)
+            {
+                findings?.Add([]);
                 _passThrough = length;
                 return true;
             }
@@ -232,7 +252,7 @@ public sealed class InvalidUtf8Scan(RequestDelegate next, IOptions<GatewayOption
     }
 }
 
-/// <summary>The findings of <see cref="InvalidUtf8Scan"/> for one call, one entry per message in the order they arrived.</summary>
+/// <summary>The findings of <see cref="GatewayRequestFrames"/> for one call, one entry per message in the order they arrived.</summary>
 public sealed class InvalidUtf8Findings
 {
     private readonly Queue<List<InvalidUtf8Field>> _messages = new();
