@@ -110,7 +110,9 @@ public static class ApiKeyAuthentication
             return Task.CompletedTask;
         }
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-        context.Response.Headers.WWWAuthenticate = "Basic realm=\"ReviewOrleans\", Bearer";
+        // Only Basic is announced, so that browsers prompt (Chromium gives up on a Bearer challenge beside it);
+        // clients send Bearer all the same.
+        context.Response.Headers.WWWAuthenticate = "Basic realm=\"ReviewOrleans\", charset=\"UTF-8\"";
         return context.Response.WriteAsync(message + "\n");
     }
 }
