@@ -26,8 +26,6 @@ public sealed class ApiKeySet
     /// <summary>Whether any key is configured: then every call but health checks must present one.</summary>
     public bool Required => _hashes.Length > 0;
 
-    public int Count => _hashes.Length;
-
     /// <exception cref="OptionsValidationException">An entry that is neither a well-formed hash nor a long enough key; names the entry.</exception>
     public static ApiKeySet From(IConfiguration config)
     {

@@ -1,4 +1,3 @@
-using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Configuration;
@@ -77,10 +76,6 @@ public sealed class TlsCertificates
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         return chain.Build(remote);
     }
-
-    /// <summary>For a TLS client: accepts a server certificate that chains to <see cref="Trusted"/>.</summary>
-    public bool ValidateServer(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors) =>
-        certificate is not null && Validates(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
 
     private static string Existing(string setting, string path) => File.Exists(path) ? path
         : throw new OptionsValidationException(setting, typeof(string), [$"{setting}: no file at '{path}'"]);
