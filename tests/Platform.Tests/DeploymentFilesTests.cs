@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
@@ -421,14 +420,14 @@ public sealed class DeploymentEnvironmentTests
         silo["REVIEWORLEANS_POSTGRES"] = database.ConnectionString;
         silo["Cluster__AdvertisedIP"] = "127.0.0.1";
         DeployFiles.UseFreePorts(silo);
-        await using var siloProcess = await ContainerLikeProcess.StartAsync(
+        await using var siloProcess = await SiloProcess.StartAsImageAsync(
             BuildOutput.Find("src", "Silo", "ReviewOrleans.Silo.dll"), Dockerfile.Load("silo.Dockerfile").Environment, silo);
 
         var gateway = compose.EnvironmentOf(compose.Gateway, variables);
         gateway["REVIEWORLEANS_POSTGRES"] = database.ConnectionString;
         DeployFiles.UseFreePorts(gateway);
         // Healthy means an active silo answered: it found the silo through the membership table, under the same ids.
-        await using var gatewayProcess = await ContainerLikeProcess.StartAsync(
+        await using var gatewayProcess = await SiloProcess.StartAsImageAsync(
             BuildOutput.Find("src", "Gateway", "ReviewOrleans.Gateway.dll"), Dockerfile.Load("gateway.Dockerfile").Environment, gateway);
 
         using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{gateway["Gateway__GrpcPort"]}");
@@ -458,109 +457,10 @@ public sealed class DeploymentEnvironmentTests
         silo["Cluster__Kubernetes"] = "false";
         DeployFiles.UseFreePorts(silo);
 
-        await using var process = await ContainerLikeProcess.StartAsync(
+        await using var process = await SiloProcess.StartAsImageAsync(
             BuildOutput.Find("src", "Silo", "ReviewOrleans.Silo.dll"), Dockerfile.Load("silo.Dockerfile").Environment, silo);
         await Eventually.Get(() => Task.FromResult(process.Output), o => o.Contains("(profile cluster)", StringComparison.Ordinal),
             "the silo's start banner", TimeSpan.FromSeconds(10));
-    }
-}
-
-/// <summary>
-/// A built executable of the project started as its image starts it: <c>dotnet X.dll</c> in the folder it was built
-/// to (the images' WORKDIR, so its appsettings.json is read), with the image's ENV and the given environment and none
-/// of this test process's own settings; ready once /healthz on <c>Gateway__HttpPort</c> answers ok.
-/// </summary>
-internal sealed class ContainerLikeProcess : IAsyncDisposable
-{
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
-    private ContainerLikeProcess(Process process) => _process = process;
-
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
-
-    public static async Task<ContainerLikeProcess> StartAsync(string dll, IReadOnlyDictionary<string, string> image, IReadOnlyDictionary<string, string> environment)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var inherited in start.Environment.Keys.Where(k => k.Contains("__", StringComparison.Ordinal)
-            || k.StartsWith("REVIEWORLEANS_", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
-        {
-            start.Environment.Remove(inherited);
-        }
-        foreach (var (name, value) in image.Concat(environment))
-        {
-            start.Environment[name] = value;
-        }
-        var started = new ContainerLikeProcess(Process.Start(start)!);
-        started._process.OutputDataReceived += (_, e) => started.Append(e.Data);
-        started._process.ErrorDataReceived += (_, e) => started.Append(e.Data);
-        started._process.BeginOutputReadLine();
-        started._process.BeginErrorReadLine();
-
-        var health = new Uri($"http://127.0.0.1:{environment["Gateway__HttpPort"]}/healthz");
-        using var http = new HttpClient();
-        try
-        {
-            await Eventually.Get(async () =>
-            {
-                if (started._process.HasExited)
-                {
-                    throw new InvalidOperationException($"{Path.GetFileName(dll)} exited with code {started._process.ExitCode}:\n{started.Output}");
-                }
-                try
-                {
-                    return await http.GetStringAsync(health);
-                }
-                catch (HttpRequestException)
-                {
-                    return "";
-                }
-            }, body => body == "ok", $"{health} of {Path.GetFileName(dll)}", TimeSpan.FromSeconds(90));
-        }
-        catch (TimeoutException ex)
-        {
-            await started.DisposeAsync();
-            var output = started.Output;
-            throw new TimeoutException($"{ex.Message}\n--- its output (last 6,000 characters) ---\n{output[Math.Max(0, output.Length - 6000)..]}", ex);
-        }
-        return started;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is not null)
-        {
-            lock (_output)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-        _process.Dispose();
     }
 }
 

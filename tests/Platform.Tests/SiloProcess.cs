@@ -6,18 +6,19 @@ namespace ReviewOrleans.Platform.Tests;
 
 /// <summary>
 /// A real executable of the project — the silo as the README's main command starts it, or the standalone gateway —
-/// on free ports and a temp working folder, ready once its /healthz answers, killed when disposed.
+/// on free ports and a temp working folder (or as its container image starts it), ready once its /healthz answers,
+/// killed when disposed.
 /// </summary>
 public sealed class SiloProcess : IAsyncDisposable
 {
     private readonly Process _process;
-    private readonly string _directory;
+    private readonly string? _scratchDirectory; // deleted on disposal; null when the process runs in its build folder
     private readonly System.Text.StringBuilder _output = new();
 
-    private SiloProcess(Process process, string directory, int grpcPort, int httpPort, string scheme = "http")
+    private SiloProcess(Process process, string? scratchDirectory, int grpcPort, int httpPort, string scheme)
     {
         _process = process;
-        _directory = directory;
+        _scratchDirectory = scratchDirectory;
         GrpcAddress = new Uri($"{scheme}://127.0.0.1:{grpcPort}");
         HttpAddress = new Uri($"{scheme}://127.0.0.1:{httpPort}");
     }
@@ -127,18 +128,12 @@ public sealed class SiloProcess : IAsyncDisposable
         await _process.WaitForExitAsync(cancel.Token);
     }
 
-    private static async Task<SiloProcess> StartAsync(string dll, int orleansGatewayPort, string[] extraArgs,
+    private static Task<SiloProcess> StartAsync(string dll, int orleansGatewayPort, string[] extraArgs,
         IReadOnlyDictionary<string, string>? environment = null, TestCertificate? trust = null)
     {
         var directory = Directory.CreateTempSubdirectory("revieworleans-process-").FullName;
         var (grpc, http) = (FreePort(), FreePort());
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = directory };
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
@@ -148,7 +143,40 @@ public sealed class SiloProcess : IAsyncDisposable
         {
             start.ArgumentList.Add(arg);
         }
-        var silo = new SiloProcess(Process.Start(start)!, directory, grpc, http, trust is null ? "http" : "https") { OrleansGatewayPort = orleansGatewayPort };
+        return LaunchAsync(start, dll, directory, grpc, http, trust, orleansGatewayPort);
+    }
+
+    /// <summary>
+    /// A built executable started as its image starts it: <c>dotnet X.dll</c> in the folder it was built to (the images'
+    /// WORKDIR, so its appsettings.json is read), with the image's ENV and <paramref name="environment"/> (which names
+    /// its ports as <c>Gateway__HttpPort</c> and, for a gateway, <c>Gateway__GrpcPort</c>) and none of this test
+    /// process's own settings.
+    /// </summary>
+    public static Task<SiloProcess> StartAsImageAsync(string dll, IReadOnlyDictionary<string, string> image, IReadOnlyDictionary<string, string> environment)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = Path.GetDirectoryName(dll)! };
+        start.ArgumentList.Add(dll);
+        foreach (var inherited in start.Environment.Keys.Where(k => k.Contains("__", StringComparison.Ordinal)
+            || k.StartsWith("REVIEWORLEANS_", StringComparison.Ordinal) || k.StartsWith("ASPNETCORE_", StringComparison.Ordinal)).ToList())
+        {
+            start.Environment.Remove(inherited);
+        }
+        foreach (var (name, value) in image.Concat(environment))
+        {
+            start.Environment[name] = value;
+        }
+        var grpc = int.Parse(environment.GetValueOrDefault("Gateway__GrpcPort", "0"), System.Globalization.CultureInfo.InvariantCulture);
+        var http = int.Parse(environment["Gateway__HttpPort"], System.Globalization.CultureInfo.InvariantCulture);
+        return LaunchAsync(start, dll, scratchDirectory: null, grpc, http, trust: null, orleansGatewayPort: 0);
+    }
+
+    private static async Task<SiloProcess> LaunchAsync(ProcessStartInfo start, string dll, string? scratchDirectory, int grpc, int http,
+        TestCertificate? trust, int orleansGatewayPort)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        var silo = new SiloProcess(Process.Start(start)!, scratchDirectory, grpc, http, trust is null ? "http" : "https") { OrleansGatewayPort = orleansGatewayPort };
         silo._process.OutputDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.ErrorDataReceived += (_, e) => silo.Append(e.Data);
         silo._process.BeginOutputReadLine();
@@ -209,9 +237,13 @@ public sealed class SiloProcess : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
+        if (_scratchDirectory is null)
+        {
+            return;
+        }
         try
         {
-            Directory.Delete(_directory, recursive: true);
+            Directory.Delete(_scratchDirectory, recursive: true);
         }
         catch (IOException)
         {
