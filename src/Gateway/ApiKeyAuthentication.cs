@@ -9,6 +9,17 @@ using Microsoft.Extensions.Options;
 namespace ReviewOrleans.Gateway;
 
 /// <summary>
+/// What a request to the gateway's ports must present: one of the keys, or (with client certificates required) a
+/// certificate verified in the handshake; and the TLS the ports serve, if any.
+/// </summary>
+public sealed record GatewayProtection(ApiKeySet Keys, GatewayTls? Tls)
+{
+    public bool ClientCertificates => Tls?.RequireClientCertificates == true;
+
+    public bool Required => Keys.Required || ClientCertificates;
+}
+
+/// <summary>
 /// API-key authentication of everything a process serves on its gateway ports: the gRPC service, reflection, the
 /// Orleans dashboard and /metrics. Health endpoints stay open so that orchestrators can probe without a secret.
 /// </summary>
@@ -17,16 +28,17 @@ public static class ApiKeyAuthentication
     public const string AllowAnonymousSetting = "Gateway:AllowAnonymous";
 
     /// <summary>
-    /// Reads <see cref="ApiKeySet.Setting"/> and registers the set. A process bound beyond loopback with no key
-    /// refuses to start unless <see cref="AllowAnonymousSetting"/> is true: anyone who can reach the port could
-    /// otherwise write reviews and acknowledge customers.
+    /// Reads <see cref="ApiKeySet.Setting"/> and <see cref="GatewayTls.Section"/> (its certificate files read here, once,
+    /// so that a bad one stops the process at start) and registers both as <see cref="GatewayProtection"/>. A process
+    /// bound beyond loopback with neither a key nor required client certificates refuses to start unless
+    /// <see cref="AllowAnonymousSetting"/> is true: anyone who can reach the port could otherwise write reviews and
+    /// acknowledge customers.
     /// </summary>
-    /// <exception cref="OptionsValidationException">Unprotected beyond loopback, or a malformed key; names the setting.</exception>
+    /// <exception cref="OptionsValidationException">Unprotected beyond loopback, a malformed key or unusable TLS files; names the setting.</exception>
     public static IServiceCollection AddApiKeys(this IServiceCollection services, IConfiguration config, IPAddress bind, string serves)
     {
-        var keys = ApiKeySet.From(config);
-        var clientCertificates = GatewayTls.From(config)?.RequireClientCertificates == true;
-        if (!keys.Required && !clientCertificates && !IPAddress.IsLoopback(bind) && !config.GetValue(AllowAnonymousSetting, false))
+        var protection = new GatewayProtection(ApiKeySet.From(config), GatewayTls.From(config));
+        if (!protection.Required && !IPAddress.IsLoopback(bind) && !config.GetValue(AllowAnonymousSetting, false))
         {
             throw new OptionsValidationException(ApiKeySet.Setting, typeof(string[]),
                 [$"{serves} is bound to {bind} (Gateway:BindAddress), beyond loopback, with no API key: set {ApiKeySet.Setting} " +
@@ -34,19 +46,13 @@ public static class ApiKeyAuthentication
                  $"sha256:<hex of its SHA-256> in a file), or require client certificates ({GatewayTls.Section}:ClientCertificates=require), " +
                  $"or set {AllowAnonymousSetting}=true to serve anyone who can reach the port"]);
         }
-        return services.AddSingleton(keys).AddSingleton(new GatewayAccess(keys, clientCertificates));
-    }
-
-    /// <summary>What a request must present: one of the keys, or (with client certificates required) a verified certificate.</summary>
-    private sealed record GatewayAccess(ApiKeySet Keys, bool ClientCertificates)
-    {
-        public bool Required => Keys.Required || ClientCertificates;
+        return services.AddSingleton(protection.Keys).AddSingleton(protection);
     }
 
     /// <summary>Refuses requests without an accepted key, before routing reaches gRPC or the dashboard.</summary>
     public static IApplicationBuilder UseApiKeys(this IApplicationBuilder app)
     {
-        var access = app.ApplicationServices.GetRequiredService<GatewayAccess>();
+        var access = app.ApplicationServices.GetRequiredService<GatewayProtection>();
         var keys = access.Keys;
         if (!access.Required)
         {

@@ -50,7 +50,8 @@ public static class GatewayHosting
     /// </summary>
     public static void ListenOnGatewayPorts(this KestrelServerOptions kestrel, IPAddress address, int grpcPort, int httpPort)
     {
-        var tls = GatewayTls.From(kestrel.ApplicationServices.GetRequiredService<IConfiguration>());
+        // Read by AddApiKeys, which every host of the gateway calls first.
+        var tls = kestrel.ApplicationServices.GetRequiredService<GatewayProtection>().Tls;
         // A unary call's body is one message and its 5-byte frame header; Kestrel's own default (30 MB) would
         // otherwise refuse a body the gateway's limit allows, or allow one it does not, with no reason given.
         var maxRequestBytes = kestrel.ApplicationServices.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBytes;

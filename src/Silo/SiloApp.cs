@@ -59,7 +59,7 @@ public static class SiloApp
             }
             else
             {
-                var tls = GatewayTls.From(config);
+                var tls = k.ApplicationServices.GetRequiredService<GatewayProtection>().Tls;
                 k.Listen(endpoints.Bind, endpoints.HttpPort, listen => tls?.Apply(listen, probes: true));
             }
         });
@@ -88,7 +88,8 @@ public static class SiloApp
             app.MapOrleansDashboard(routePrefix: "/dashboard");
         }
         app.MapReviewTelemetry(config);
-        app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(endpoints.Describe(config, profile, demo)));
+        var tls = app.Services.GetRequiredService<GatewayProtection>().Tls is not null;
+        app.Lifetime.ApplicationStarted.Register(() => Console.WriteLine(endpoints.Describe(config, profile, demo, tls)));
         return app;
     }
 }
@@ -103,10 +104,9 @@ public sealed record SiloEndpoints(IPAddress Bind, int GrpcPort, int HttpPort, b
         config.GetValue("Dashboard:Enabled", true),
         config.GetValue("Gateway:Enabled", true));
 
-    public string Describe(IConfiguration config, ClusterProfile profile, bool demo)
+    public string Describe(IConfiguration config, ClusterProfile profile, bool demo, bool tls)
     {
         var host = Bind.Equals(IPAddress.Any) ? "localhost" : Bind.ToString();
-        var tls = GatewayTls.From(config) is not null;
         var scheme = tls ? "https" : "http";
         var storage = config.GetValue("Storage:Provider", "sqlite")!;
         var where = storage == "sqlite" ? Path.GetFullPath(config.GetValue("Storage:SqlitePath", "data/revieworleans.db")!) : "";

@@ -77,6 +77,7 @@ public sealed class PlatformCluster : IAsyncDisposable
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Pipeline:Partitions"] = $"{Partitions}" });
         builder.Services.AddSingleton(Cluster.Client);
         builder.Services.AddReviewGateway(builder.Configuration);
+        builder.Services.AddApiKeys(builder.Configuration, IPAddress.Loopback, "the test gateway");
         var grpcPort = SiloProcess.FreePort();
         builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(IPAddress.Loopback, grpcPort, SiloProcess.FreePort()));
         _gateway = builder.Build();
