@@ -112,10 +112,7 @@ public sealed class ReviewGatewayService(
         {
             throw Invalid("category", "is required (use \"All\" for every category)");
         }
-        if (request.Category.Length > ReviewValidator.MaxCategoryLength)
-        {
-            throw Invalid("category", $"has {request.Category.Length} characters; at most {ReviewValidator.MaxCategoryLength} are allowed");
-        }
+        CheckCategoryLength(request.Category);
         var last = WindowCount(request.LastWindows, 12, "last_windows");
         // A category grain keeps itself active for its window timer, so asking for a name no review carried would
         // leave a grain ticking for good: such a name gets an empty answer without one.
@@ -260,13 +257,18 @@ public sealed class ReviewGatewayService(
     /// </summary>
     private async Task<string> KnownCategory(string category)
     {
+        CheckCategoryLength(category);
+        return await cluster.GetGrain<ICategoryDirectoryGrain>(0).Contains(category)
+            ? category
+            : throw new RpcException(new Status(StatusCode.NotFound, $"category: no review has carried category '{category}' (ListCategories names those that have)"));
+    }
+
+    private static void CheckCategoryLength(string category)
+    {
         if (category.Length > ReviewValidator.MaxCategoryLength)
         {
             throw Invalid("category", $"has {category.Length} characters; at most {ReviewValidator.MaxCategoryLength} are allowed");
         }
-        return await cluster.GetGrain<ICategoryDirectoryGrain>(0).Contains(category)
-            ? category
-            : throw new RpcException(new Status(StatusCode.NotFound, $"category: no review has carried category '{category}' (ListCategories names those that have)"));
     }
 
     private static int WindowCount(int requested, int defaultValue, string field) => requested switch
