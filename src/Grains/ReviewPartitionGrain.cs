@@ -344,7 +344,7 @@ public sealed partial class ReviewPartitionGrain(
         {
             RecordLatency(scoredAt - _accepted[i].IngestedAtMs);
         }
-        RecordTelemetry(duplicates, scoringMs, scoredAt);
+        RecordTelemetry(duplicates, scoringMs);
     }
 
     /// <summary>A span of the batch's trace (from the gateway call that published it), when anything listens.</summary>
@@ -363,7 +363,7 @@ public sealed partial class ReviewPartitionGrain(
     }
 
     /// <summary>The batch's figures for the meters (<see cref="ReviewTelemetry"/>), once its effects are logged.</summary>
-    private void RecordTelemetry(int duplicates, double scoringMs, long scoredAt)
+    private void RecordTelemetry(int duplicates, double scoringMs)
     {
         ReviewTelemetry.Accepted.Add(_accepted.Count);
         if (duplicates > 0)
@@ -377,13 +377,6 @@ public sealed partial class ReviewPartitionGrain(
         if (_accepted.Count > 0)
         {
             ReviewTelemetry.ScoringDuration.Record(scoringMs);
-        }
-        if (ReviewTelemetry.IngestToScored.Enabled)
-        {
-            foreach (var review in _accepted)
-            {
-                ReviewTelemetry.IngestToScored.Record(scoredAt - review.IngestedAtMs);
-            }
         }
     }
 
@@ -479,8 +472,10 @@ public sealed partial class ReviewPartitionGrain(
         return cursor;
     }
 
+    /// <summary>One review's ingest → scored time, for <see cref="GetStats"/> and the meter alike.</summary>
     private void RecordLatency(long ms)
     {
+        ReviewTelemetry.IngestToScored.Record(ms);
         _stats.Scored++;
         var bucket = (int)Math.Clamp(ms, 0, PartitionStats.LatencyBucketCount - 1);
         _stats.LatencyBuckets[bucket]++;
