@@ -79,6 +79,29 @@ public static class PostgresSchema
         }
     }
 
+    /// <summary>The <c>scored_reviews</c> table alone, for a delivery database that is not the cluster's (Delivery:PostgresConnectionString).</summary>
+    public static SchemaScript ScoredReviewsScript => Scripts.Single(s => s.Name.EndsWith("-scored-reviews.sql", StringComparison.Ordinal));
+
+    /// <summary>Applies one idempotent script outside the versioned schema; <paramref name="setting"/> names where the connection string came from.</summary>
+    /// <exception cref="SchemaException">Unreachable or refused, with the setting named.</exception>
+    public static async Task ApplyScriptAsync(string connectionString, SchemaScript script, string setting, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(connectionString, cancellationToken);
+            await ExecuteAsync(connection, null, script.Text, cancellationToken);
+        }
+        catch (PostgresException ex)
+        {
+            throw new SchemaException($"{setting}: PostgreSQL refused schema script {script.Name}: {ex.MessageText}", ex);
+        }
+        catch (NpgsqlException ex)
+        {
+            var error = Unreachable(connectionString, ex);
+            throw new SchemaException($"{setting}: {error.Message}", ex);
+        }
+    }
+
     /// <summary>
     /// Checks, without changing anything, that the database is at this build's version: a process started with
     /// <c>Storage:ApplySchema=false</c> stops with this message instead of failing later on a missing table or query.

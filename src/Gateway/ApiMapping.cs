@@ -1,3 +1,4 @@
+using Google.Protobuf.WellKnownTypes;
 using ReviewOrleans.Contracts.Api;
 using ReviewOrleans.Contracts.Grains;
 
@@ -88,4 +89,43 @@ public static class ApiMapping
         }));
         return response;
     }
+
+    public static ScoredReviewRow ToApi(Delivery.ScoredReview review)
+    {
+        var row = new ScoredReviewRow
+        {
+            ReviewId = review.ReviewId,
+            Category = review.Category,
+            Source = review.Source,
+            StarRating = review.StarRating ?? 0,
+            PredictedStars = review.PredictedStars,
+            ExpectedStars = review.ExpectedStars,
+            IngestedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(review.IngestedAtMs)),
+            EventTime = review.EventTimeMs is { } eventTime ? Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(eventTime)) : null,
+            ModelVersion = review.ModelVersion,
+        };
+        row.Probabilities.Add(review.Probabilities);
+        if (review.AnomalyScore is { } score)
+        {
+            row.AnomalyScore = score;
+        }
+        return row;
+    }
+
+    public static DestinationStatus ToApi(DeliveryStatusRecord status) => new()
+    {
+        Silo = status.Silo,
+        Destination = status.Destination,
+        Delivered = status.Delivered,
+        DeadLettered = status.DeadLettered,
+        Failures = status.Failures,
+        Retries = status.Retries,
+        BufferedRecords = status.BufferedRecords,
+        BufferedBytes = status.BufferedBytes,
+        OldestBufferedAgeMs = status.OldestBufferedAgeMs,
+        LastLagMs = status.LastLagMs,
+        LastDeliveredAt = status.LastDeliveredAtMs > 0 ? Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(status.LastDeliveredAtMs)) : null,
+        LastError = status.LastError,
+        LastErrorAt = status.LastErrorAtMs > 0 ? Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(status.LastErrorAtMs)) : null,
+    };
 }

@@ -35,6 +35,7 @@ public static class GatewayHosting
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<ReviewIngestor>();
         services.AddSingleton<GatewayStreams>();
+        services.AddSingleton(_ => ScoredReviewStore.From(configuration));
         services.AddGrpc(o => o.EnableDetailedErrors = false);
         // GatewayRequestFrames checks each message first, with the sizes named; gRPC's own check is the same limit.
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()

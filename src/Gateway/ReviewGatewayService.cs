@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using ReviewOrleans.Contracts.Api;
 using ReviewOrleans.Contracts.Grains;
 using ReviewOrleans.Contracts.Reviews;
+using ReviewOrleans.Delivery;
 
 namespace ReviewOrleans.Gateway;
 
@@ -15,6 +16,8 @@ public sealed class ReviewGatewayService(
     IClusterClient cluster,
     ReviewIngestor ingestor,
     GatewayStreams streams,
+    ScoredReviewStore scoredReviews,
+    TimeProvider clock,
     IOptions<GatewayOptions> options) : ReviewGateway.ReviewGatewayBase
 {
     private const int MaxWindows = 100_000;
@@ -224,6 +227,62 @@ public sealed class ReviewGatewayService(
         var page = await cluster.GetGrain<IDeadLetterGrain>(0).List(limit);
         var response = new ListDeadLettersResponse { Total = page.Total };
         response.DeadLetters.AddRange(page.DeadLetters.Select(ApiMapping.ToApi));
+        return response;
+    }
+
+    public override async Task<QueryScoredReviewsResponse> QueryScoredReviews(QueryScoredReviewsRequest request, ServerCallContext context)
+    {
+        var query = scoredReviews.Query ?? throw new RpcException(new Status(StatusCode.FailedPrecondition,
+            "scored reviews are not delivered to PostgreSQL here: set Delivery:PostgreSQL=true on the silos and this gateway (the cluster profile's default)"));
+        CheckStars(request.StarRating, "star_rating");
+        CheckStars(request.PredictedStars, "predicted_stars");
+        var limit = request.Limit switch
+        {
+            0 => 100,
+            < 0 or > ScoredReviewQuery.MaxLimit => throw Invalid("limit", $"must be between 1 and {ScoredReviewQuery.MaxLimit}, got {request.Limit}"),
+            _ => request.Limit,
+        };
+        var since = request.Since?.ToDateTimeOffset() ?? clock.GetUtcNow().AddDays(-1);
+        var until = request.Until?.ToDateTimeOffset();
+        if (until <= since)
+        {
+            throw Invalid("until", $"must be after since ({since:O}), got {until:O}");
+        }
+        var filter = new ScoredReviewFilter(request.Category.Length > 0 ? request.Category : null,
+            request.StarRating > 0 ? request.StarRating : null, request.PredictedStars > 0 ? request.PredictedStars : null,
+            since.ToUnixTimeMilliseconds(), until?.ToUnixTimeMilliseconds(), limit);
+        IReadOnlyList<ScoredReview> rows;
+        try
+        {
+            rows = await query.RunAsync(filter, context.CancellationToken);
+        }
+        catch (Npgsql.NpgsqlException ex) when (!context.CancellationToken.IsCancellationRequested)
+        {
+            throw new RpcException(new Status(StatusCode.Unavailable, $"the scored_reviews table cannot be read: {ex.Message}"));
+        }
+        var response = new QueryScoredReviewsResponse();
+        response.Reviews.AddRange(rows.Select(ApiMapping.ToApi));
+        return response;
+    }
+
+    private static void CheckStars(int stars, string field)
+    {
+        if (stars is < 0 or > 5)
+        {
+            throw Invalid(field, $"must be 1..5 (0: any), got {stars}");
+        }
+    }
+
+    public override async Task<GetDeliveriesResponse> GetDeliveries(GetDeliveriesRequest request, ServerCallContext context)
+    {
+        var perShard = await Task.WhenAll(Enumerable.Range(0, _options.EffectiveAnomalyShards)
+            .Select(s => cluster.GetGrain<IAnomalyGrain>(s).GetDeliveryStatus()));
+        var response = new GetDeliveriesResponse();
+        // Shards on one silo share its delivery: one entry per silo and destination.
+        response.Destinations.AddRange(perShard.SelectMany(s => s)
+            .DistinctBy(d => (d.Silo, d.Destination))
+            .OrderBy(d => d.Silo, StringComparer.Ordinal).ThenBy(d => d.Destination, StringComparer.Ordinal)
+            .Select(ApiMapping.ToApi));
         return response;
     }
 

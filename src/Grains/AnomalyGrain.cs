@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using ReviewOrleans.Analytics.Forest;
 using ReviewOrleans.Contracts.Grains;
+using ReviewOrleans.Delivery;
 
 namespace ReviewOrleans.Grains;
 
@@ -32,9 +33,13 @@ public sealed class AnomalyState
 public sealed partial class AnomalyGrain(
     [PersistentState("anomaly-model", StorageNames.Default)] IPersistentState<AnomalyState> state,
     IOptions<PipelineOptions> options,
+    ScoredReviewDelivery delivery,
     ILogger<AnomalyGrain> logger) : Grain, IAnomalyGrain
 {
     public const int AlertsKept = 100;
+
+    /// <summary>How long a save waits for the delivery of what the shard scored before it is put off to the next.</summary>
+    private static readonly TimeSpan DeliveryWait = TimeSpan.FromSeconds(5);
 
     private readonly PipelineOptions _options = options.Value;
     private RandomCutForest _forest = null!;
@@ -43,6 +48,7 @@ public sealed partial class AnomalyGrain(
     private IReadOnlyList<string> _featureNames = [];
     private IAsyncStream<AnomalyAlertRecord> _alerts = null!;
     private bool _dirty;
+    private long _deliveryTicket; // the delivery's ticket of the last scored review this activation appended
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -77,11 +83,17 @@ public sealed partial class AnomalyGrain(
             return answer; // the forest must not learn rows twice
         }
         var accepted = Accepted(observations);
+        var scores = new double[accepted.Count];
         var raised = accepted.Count >= PipelineOptions.AnomalyBatchMinimum
-            ? await ObserveBatchAsync(accepted)
-            : ObserveOneByOne(accepted);
+            ? await ObserveBatchAsync(accepted, scores)
+            : ObserveOneByOne(accepted, scores);
         current.Marks.MarkApplied(range);
         _dirty = true;
+        if (delivery.Enabled)
+        {
+            // Waits while a destination's buffer is full: the partitions' flushes wait in turn, and so on upstream.
+            _deliveryTicket = await delivery.AppendAsync(ScoredReviews(observations, accepted, scores));
+        }
         if (accepted.Count > 0)
         {
             ReviewTelemetry.AnomalyGrade.Record(current.LastGrade, new KeyValuePair<string, object?>("shard", this.GetPrimaryKeyLong()));
@@ -133,13 +145,14 @@ public sealed partial class AnomalyGrain(
     }
 
     /// <summary>Score, grade, attribute a rising grade, then learn: one point at a time.</summary>
-    private List<AnomalyAlertRecord>? ObserveOneByOne(List<AnomalyObservation> observations)
+    private List<AnomalyAlertRecord>? ObserveOneByOne(List<AnomalyObservation> observations, double[] scores)
     {
         List<AnomalyAlertRecord>? raised = null;
         var current = state.State;
-        foreach (var observation in observations)
+        for (var i = 0; i < observations.Count; i++)
         {
-            var score = _forest.Score(observation.Features);
+            var observation = observations[i];
+            var score = scores[i] = _forest.Score(observation.Features);
             var grade = _grader.Process(score);
             if (grade.IsAnomaly && current.LastGrade <= 0)
             {
@@ -159,7 +172,7 @@ public sealed partial class AnomalyGrain(
     /// as it was at its point, before the points after it were learnt, so a copy of the forest from before the
     /// delivery (<see cref="RandomCutForest.CopyFrom"/>, 0.06 ms) is brought forward to that point when one is raised.
     /// </summary>
-    private async Task<List<AnomalyAlertRecord>?> ObserveBatchAsync(List<AnomalyObservation> observations)
+    private async Task<List<AnomalyAlertRecord>?> ObserveBatchAsync(List<AnomalyObservation> observations, double[] scores)
     {
         var dims = _featureNames.Count;
         var threads = _options.AnomalyThreads;
@@ -168,7 +181,6 @@ public sealed partial class AnomalyGrain(
         {
             observations[i].Features.CopyTo(points, i * dims);
         }
-        var scores = new double[observations.Count];
         var before = _before ??= new RandomCutForest(_forest.Options);
         before.CopyFrom(_forest);
         if (threads > 1)
@@ -199,7 +211,49 @@ public sealed partial class AnomalyGrain(
         return raised;
     }
 
+    /// <summary>
+    /// The delivered form of the observations that carry their fields: <paramref name="accepted"/> is the subsequence
+    /// the forest scored (<paramref name="scores"/>); the others are delivered without a score rather than not at all.
+    /// </summary>
+    private static List<ScoredReview> ScoredReviews(List<AnomalyObservation> observations, List<AnomalyObservation> accepted, double[] scores)
+    {
+        var records = new List<ScoredReview>(observations.Count);
+        var next = 0;
+        foreach (var observation in observations)
+        {
+            double? score = null;
+            if (next < accepted.Count && ReferenceEquals(accepted[next], observation))
+            {
+                score = scores[next++];
+            }
+            if (observation.Scored is not { } fields)
+            {
+                continue;
+            }
+            records.Add(new ScoredReview
+            {
+                ReviewId = observation.ReviewId,
+                Category = observation.Category,
+                Source = fields.Source,
+                StarRating = fields.StarRating,
+                PredictedStars = fields.PredictedStars,
+                Probabilities = fields.Probabilities,
+                ExpectedStars = fields.ExpectedStars,
+                AnomalyScore = score,
+                IngestedAtMs = fields.IngestedAtMs,
+                EventTimeMs = fields.EventTimeMs,
+                ModelVersion = fields.ModelVersion,
+            });
+        }
+        return records;
+    }
+
     public Task<string> GetHost() => Task.FromResult(RuntimeIdentity);
+
+    public Task<List<DeliveryStatusRecord>> GetDeliveryStatus() => Task.FromResult(delivery.Status()
+        .Select(s => new DeliveryStatusRecord(RuntimeIdentity, s.Destination, s.Delivered, s.DeadLettered, s.Failures, s.Retries,
+            s.BufferedRecords, s.BufferedBytes, s.OldestBufferedAgeMs, s.LastLagMs, s.LastDeliveredAtMs, s.LastError, s.LastErrorAtMs))
+        .ToList());
 
     public Task<bool> MoveIfMisplaced(string silo)
     {
@@ -254,11 +308,21 @@ public sealed partial class AnomalyGrain(
         {
             return;
         }
+        // The saved state must not cover a review whose scored record could still be lost with this silo: after a
+        // crash the partitions re-send only what the saved marks do not cover, so it is scored and delivered again.
+        if (delivery.Enabled && !await delivery.FlushThroughAsync(_deliveryTicket, DeliveryWait))
+        {
+            LogSavePutOff(this.GetPrimaryKeyLong(), DeliveryWait.TotalSeconds);
+            return;
+        }
         state.State.Forest = _forest.ToBytes();
         state.State.Grader = _grader.ToBytes();
         await state.State.Marks.SaveAsync(state.WriteStateAsync);
         _dirty = false;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Anomaly shard {Shard}: model save put off: its scored reviews were not delivered within {Seconds} s (reviewctl deliveries)")]
+    private partial void LogSavePutOff(long shard, double seconds);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Anomaly shard {Shard}: {Count} alerts were stored but could not be published on the alerts stream")]
     private partial void LogAlertsNotPublished(Exception ex, long shard, int count);

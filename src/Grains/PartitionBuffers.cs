@@ -32,7 +32,7 @@ internal sealed class PartitionBuffers(long windowSizeMs)
 
         Counts.Reviews++;
         Increment(Counts.PerCategory, review.ProductCategory);
-        Increment(Counts.PerSource, string.IsNullOrEmpty(review.Source) ? "unknown" : review.Source);
+        Increment(Counts.PerSource, review.SourceOrUnknown);
         if (!_distinct.TryGetValue(start, out var distinct))
         {
             distinct = new DistinctCounter();

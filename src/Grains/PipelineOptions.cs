@@ -134,6 +134,12 @@ public sealed class PipelineOptions
     /// <summary>How often anomaly grains persist their model.</summary>
     public TimeSpan AnomalySaveInterval { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// Whether partitions carry each review's delivered fields to its anomaly shard, which hands the scored review to
+    /// the silo's delivery. The silo sets it when the Delivery section names a destination.
+    /// </summary>
+    public bool DeliverScoredReviews { get; set; }
+
     /// <summary>Categories known in advance; when empty, a category counts as unknown the first time a partition sees it.</summary>
     public List<string> KnownCategories { get; set; } = [];
 

@@ -337,6 +337,7 @@ public sealed partial class ReviewPartitionGrain(
                 ReviewId = review.ReviewId,
                 Category = review.ProductCategory,
                 Features = _features.Extract(review, result.PredictedStars),
+                Scored = _options.DeliverScoredReviews ? ScoredFieldsOf(review, result) : null,
             });
         }
         await AppendOrForgetAsync(effects, [.. _acceptedIdHashes], now);
@@ -345,6 +346,23 @@ public sealed partial class ReviewPartitionGrain(
             RecordLatency(scoredAt - _accepted[i].IngestedAtMs);
         }
         RecordTelemetry(duplicates, scoringMs);
+    }
+
+    private static ScoredFields ScoredFieldsOf(ReviewMessage review, in SentimentResult result)
+    {
+        var probabilities = new float[SentimentResult.StarCount];
+        result.CopyProbabilitiesTo(probabilities);
+        return new ScoredFields
+        {
+            Source = review.SourceOrUnknown,
+            StarRating = review.StarRating,
+            PredictedStars = result.PredictedStars,
+            Probabilities = probabilities,
+            ExpectedStars = result.ExpectedStars,
+            IngestedAtMs = review.IngestedAtMs,
+            EventTimeMs = review.EventTimeMs,
+            ModelVersion = result.Model.Version,
+        };
     }
 
     /// <summary>A span of the batch's trace (from the gateway call that published it), when anything listens.</summary>

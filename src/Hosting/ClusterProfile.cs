@@ -87,6 +87,7 @@ public sealed record ClusterProfile(string Name)
                 ["Streams:Provider"] = "adonet",
                 ["Reminders:Provider"] = "adonet",
                 ["Pipeline:AnomalyShards"] = ClusterAnomalyShards.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Delivery:PostgreSQL"] = "true",
             },
         };
         var sources = configuration.Sources;

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Storage;
 using ReviewOrleans.Database;
+using ReviewOrleans.Delivery;
 using ReviewOrleans.Grains;
 using ReviewOrleans.Hosting;
 using ReviewOrleans.Sentiment;
@@ -36,10 +37,68 @@ public static class SiloHosting
         silo.AddPlacementDirector<SpreadByKeyPlacement, SpreadByKeyPlacementDirector>();
         silo.AddPlacementDirector<OnSiloByKeyPlacement, OnSiloByKeyPlacementDirector>();
         silo.AddReviewStreams(config);
+        AddScoredReviewDelivery(services, config);
         AddGrainStorage(silo, config);
         AddReminders(silo, config);
         return silo;
     }
+
+    /// <summary>
+    /// The Delivery section: each destination it names gets a buffer and a writer loop, fed by the anomaly shards on
+    /// this silo (they add the anomaly score). A PostgreSQL destination other than the cluster's own database gets its
+    /// table here, so that a wrong connection string stops the silo at start instead of dead-lettering later.
+    /// </summary>
+    private static void AddScoredReviewDelivery(IServiceCollection services, IConfiguration config)
+    {
+        var options = config.GetSection(DeliveryOptions.SectionName).Get<DeliveryOptions>() ?? new DeliveryOptions();
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException ex)
+        {
+            throw new OptionsValidationException(DeliveryOptions.SectionName, typeof(DeliveryOptions), [ex.Message]);
+        }
+        services.PostConfigure<PipelineOptions>(o => o.DeliverScoredReviews = options.Enabled);
+        if (!options.Enabled)
+        {
+            services.AddSingleton(ScoredReviewDelivery.None);
+            return;
+        }
+        string? postgres = null;
+        if (options.PostgreSQL)
+        {
+            var separate = !string.IsNullOrEmpty(options.PostgresConnectionString);
+            postgres = separate ? options.PostgresConnectionString! : ClusterProfile.PostgresConnectionString(config);
+            if (separate)
+            {
+                PostgresSchema.ApplyScriptAsync(postgres, PostgresSchema.ScoredReviewsScript, "Delivery:PostgresConnectionString")
+                    .GetAwaiter().GetResult();
+            }
+        }
+        services.AddSingleton<IDeliveryDeadLetters>(sp => new DeliveryDeadLetters(sp.GetRequiredService<IGrainFactory>(), TimeProvider.System));
+        services.AddSingleton(sp =>
+        {
+            var destinations = new List<IScoredReviewDestination>();
+            if (postgres is not null)
+            {
+                destinations.Add(new PostgresScoredReviewDestination(Npgsql.NpgsqlDataSource.Create(postgres)));
+            }
+            if (!string.IsNullOrEmpty(options.FilesPath))
+            {
+                // Named after the host and silo port, which a restarted silo keeps: silos sharing the folder (one host,
+                // a shared volume) keep apart, and each recovers the files its crashed predecessor left open.
+                var port = sp.GetRequiredService<IOptions<EndpointOptions>>().Value.SiloPort;
+                destinations.Add(new GzipJsonlFileDestination(Path.GetFullPath(options.FilesPath), options.FileMaxBytes, options.FileMaxAge,
+                    TimeProvider.System, writer: $"scored-{FileNamePart(Environment.MachineName)}-{port}"));
+            }
+            return new ScoredReviewDelivery(destinations, options, new DeliveryErrorStore(options.ResolvedErrorsPath, TimeProvider.System),
+                sp.GetRequiredService<IDeliveryDeadLetters>(), TimeProvider.System, sp.GetRequiredService<ILogger<ScoredReviewDelivery>>());
+        });
+    }
+
+    private static string FileNamePart(string name) =>
+        string.Concat(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_'));
 
     private static ISentimentScorer LoadScorer(IConfiguration config)
     {

@@ -66,15 +66,17 @@ public sealed class PlatformCluster : IAsyncDisposable
         var cluster = builder.Build();
         await cluster.DeployAsync();
         var platform = new PlatformCluster(cluster, databasePath);
-        await platform.StartGatewayAsync();
+        // The gateway reads the scored_reviews table the silos deliver to.
+        await platform.StartGatewayAsync((settings ?? new Dictionary<string, string>()).Where(s => s.Key.StartsWith("Delivery:", StringComparison.Ordinal)));
         return platform;
     }
 
-    private async Task StartGatewayAsync()
+    private async Task StartGatewayAsync(IEnumerable<KeyValuePair<string, string>> settings)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Pipeline:Partitions"] = $"{Partitions}" });
+        builder.Configuration.AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value)));
         builder.Services.AddSingleton(Cluster.Client);
         builder.Services.AddReviewGateway(builder.Configuration);
         builder.Services.AddApiKeys(builder.Configuration, IPAddress.Loopback, "the test gateway");

@@ -16,7 +16,7 @@ public sealed class ReviewCtlTests(PlatformClusterFixture fixture)
     private Task<(int ExitCode, string Output, string Error)> ReviewCtl(params string[] args) =>
         RunReviewCtl([.. args, "--gateway", _platform.GatewayAddress.ToString()]);
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunReviewCtl(params string[] args)
+    internal static async Task<(int ExitCode, string Output, string Error)> RunReviewCtl(params string[] args)
     {
         var start = new ProcessStartInfo("dotnet")
         {

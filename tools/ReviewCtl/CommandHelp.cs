@@ -41,6 +41,18 @@ internal static class CommandHelp
         ["priority"] = "usage: reviewctl priority [--category NAME] [--limit N]" + Gateway + "\n  --category NAME one category's queue (default: all)\n  --limit N       reviews to show (20)",
         ["ack"] = "usage: reviewctl ack REVIEW_ID [--category NAME]" + Gateway + "\n  --category NAME the queue it is in (default: found by id)",
         ["deadletters"] = "usage: reviewctl deadletters [--limit N]" + Gateway + "\n  --limit N       newest records to show (20)",
+        ["deliveries"] = "usage: reviewctl deliveries" + Gateway + "\n\nPer silo hosting an anomaly shard and per destination: records delivered and dead-lettered, failed writes, retries, what is buffered, the oldest buffered record's age and the last batch's ingest-to-delivered lag.",
+        ["query"] = Commands.DeliveryCommands.QueryUsage + Gateway,
+        ["query scored"] = Commands.DeliveryCommands.QueryUsage + Gateway + """
+
+          --category NAME one category (default: all)
+          --stars N       the customer's rating, 1..5
+          --predicted N   the model's predicted stars, 1..5
+          --since T       ingested since: a duration before now (30m, 12h, 2d, 1w) or a time (2026-12-01T08:00Z); default 1d
+          --until T       ingested before, the same forms
+          --limit N       rows to show (100, at most 10000)
+        Reads the scored_reviews table through the gateway (Delivery:PostgreSQL), newest first.
+        """,
         ["watch"] = "usage: reviewctl watch metrics|alerts [--category NAME] [--max N]" + Gateway + "\n  --category NAME only this category's windows (metrics)\n  --max N         stop after N items",
         ["cluster"] = "usage: reviewctl cluster" + Gateway + "\n\nThe silos of the membership table (status, address, uptime) and the silo hosting each partition and anomaly shard.",
         ["db"] = Commands.DbCommand.Usage,

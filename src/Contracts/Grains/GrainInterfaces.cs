@@ -75,6 +75,9 @@ public interface IAnomalyGrain : IGrainWithIntegerKey
 
     /// <summary>Migrates (saving the forest first) when running elsewhere than <paramref name="silo"/>; returns whether it moves.</summary>
     Task<bool> MoveIfMisplaced(string silo);
+
+    /// <summary>The scored-review delivery of the silo this shard runs on (the shards are what feed it), per destination.</summary>
+    Task<List<DeliveryStatusRecord>> GetDeliveryStatus();
 }
 
 /// <summary>Exact totals and distinct counts per window, merged from the partitions. Keyed by "global".</summary>

@@ -25,6 +25,9 @@ public sealed class ReviewMessage
     [Id(14)] public string? ReviewDate { get; set; }
     [Id(15)] public string? Source { get; set; }
 
+    /// <summary>The source as counted and delivered: "unknown" when the sender gave none.</summary>
+    public string SourceOrUnknown => string.IsNullOrEmpty(Source) ? "unknown" : Source;
+
     /// <summary>When the review happened, in Unix milliseconds; null when the sender did not say.</summary>
     [Id(16)] public long? EventTimeMs { get; set; }
 
