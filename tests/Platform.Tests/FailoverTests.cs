@@ -167,6 +167,15 @@ public sealed class FailoverTests(ITestOutputHelper log)
             var anomaly = await gateway.GetAnomalyAsync(new GetAnomalyRequest());
             Assert.Equal(Distinct, anomaly.PointsSeen);
 
+            // The cluster profile delivers scored reviews to PostgreSQL: every review there once, as the model scores it,
+            // though a silo died with records buffered (its shards had not saved past them, so they were scored again).
+            await Eventually.Get(() => database.ScalarAsync<long>("SELECT count(*) FROM scored_reviews"), n => n >= Distinct,
+                "every scored review delivered", TimeSpan.FromSeconds(120));
+            var delivered = (await database.ColumnAsync("SELECT review_id || ' ' || predicted_stars FROM scored_reviews")).ToHashSet();
+            Assert.Equal(Distinct, delivered.Count);
+            Assert.All(Enumerable.Range(0, originals.Count), i => Assert.Contains($"{originals[i].ReviewId} {results[i].PredictedStars}", delivered));
+            Phase("every scored review delivered once");
+
             ReportRecoveries(kills, samples, sendEnd);
         }
         finally
