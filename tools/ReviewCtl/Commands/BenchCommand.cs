@@ -11,6 +11,7 @@ internal static class BenchCommand
         {
             ["rcf"] = ("Random Cut Forest throughput: in-process d=1 and d=4, whole process on a 200,000-point CSV", RcfBenchCommand.RunAsync),
             ["hll"] = ("distinct counter: RMS error at 1e5 and 1e6 over seeded trials, state size, updates/s", HllBenchCommand.RunAsync),
+            ["delivery"] = ("scored-review delivery: records/s into PostgreSQL (COPY) and gzip JSON-lines files", DeliveryBenchCommand.RunAsync),
             ["sentiment"] = ("sentiment scoring: default vs DistilBERT-sized model, batch 1/32/256, 1 thread and all cores", SentimentBenchCommand.RunAsync),
         };
 
