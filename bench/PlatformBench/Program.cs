@@ -28,9 +28,12 @@ using ReviewOrleans.Synthetic;
 // ceiling); for short template reviews and for reviews of realistic length, one fresh silo each, in one run.
 // Usage: dotnet run -c Release --project bench/PlatformBench -- [--reviews N] [--batch B] [--concurrency C] [--half-load-seconds S]
 //        [--trees T] [--half-load-rate R] [--partitions P] [--anomaly-shards A] [--anomaly-threads N] [--lengths short|realistic|both]
-//        [--silo-process] [--allocations] [--cluster N[,M...]]
+//        [--silo-process] [--allocations] [--cluster N[,M...]] [--delivery postgres[,files]] [--postgres CS]
 // --cluster runs the platform as deploy/local-cluster.sh does instead: N silo processes and the standalone gateway on a
 // throwaway PostgreSQL, durable streams (the cluster profile), one fresh cluster per size and review shape.
+// --delivery measures what delivering the scored reviews costs: each shape runs twice on fresh silos, delivery off, then
+// on to the listed destinations (buffered 1 MB or 1 s), with "delivered to every destination" as one more stage. Its
+// PostgreSQL destination is a throwaway database on the server of --postgres CS, else of REVIEWORLEANS_POSTGRES.
 BenchOptions options;
 try
 {
@@ -42,24 +45,60 @@ catch (ArgumentException ex)
     return 2;
 }
 Console.WriteLine($"ReviewOrleans platform benchmark: {options.Reviews:N0} reviews, batches of {options.Batch}, {options.Concurrency} calls in flight, {options.Partitions} partitions, {Math.Min(options.AnomalyShards, options.Partitions)} anomaly shards on {options.AnomalyThreads} thread(s) each, review lengths {string.Join(" and ", options.Lengths.Select(ShapeName))}, {Environment.ProcessorCount} cores, {(Debugger.IsAttached ? "debugger" : BuildKind())} build" +
-    (options.Clusters.Length > 0 ? $", cluster profile with {string.Join(" and ", options.Clusters)} silo(s) (the cluster's own settings: partitions, shards and trees are its defaults)" : ""));
+    (options.Clusters.Length > 0 ? $", cluster profile with {string.Join(" and ", options.Clusters)} silo(s) (the cluster's own settings: partitions, shards and trees are its defaults)" : "") +
+    (options.Delivery.Length > 0 ? $", delivery off then on to {DeliveryList(options.Delivery)} side by side (delivery buffered 1 MB or {BenchOptions.DeliveryBatchAge.TotalSeconds:F0} s)" : ""));
+if (options.Postgres is { } server)
+{
+    // A wrong server or password would otherwise surface only after the whole delivery-off run of the first shape.
+    try
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(server);
+        await connection.OpenAsync();
+    }
+    catch (Exception ex) when (ex is Npgsql.NpgsqlException or ArgumentException or TimeoutException)
+    {
+        Console.Error.WriteLine($"PlatformBench: cannot reach the PostgreSQL server for --delivery postgres (from --postgres or {ClusterProfile.PostgresVariable}): {ex.Message}");
+        return 2;
+    }
+}
 
 var modelPath = DefaultSentimentModel.FindPath();
 var trees = options.Trees ?? new PipelineOptions().EffectiveAnomalyTrees;
 var pipeline = new PipelineOptions { Partitions = options.Partitions, AnomalyShards = options.AnomalyShards };
 var results = new List<ShapeResult>();
+var deliveryPairs = new List<(ShapeResult Off, ShapeResult On)>();
 foreach (var length in options.Lengths)
 {
     foreach (var silos in options.Clusters.Length > 0 ? options.Clusters.Select(n => (int?)n) : [null])
     {
         Console.WriteLine();
-        Console.WriteLine($"-- {ShapeName(length)} reviews{(silos is { } n ? $", cluster of {n} silo(s)" : "")} --");
-        results.Add(await RunShapeAsync(length, silos));
+        if (options.Delivery.Length == 0)
+        {
+            Console.WriteLine($"-- {ShapeName(length)} reviews{(silos is { } n ? $", cluster of {n} silo(s)" : "")} --");
+            results.Add(await RunShapeAsync(length, silos, delivery: null, ceiling: null));
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+            continue;
+        }
+        // Off first, then on, each on a fresh silo, so that the two differ by the delivery alone; the on run reuses
+        // the bare loops' figures, which delivery does not touch.
+        Console.WriteLine($"-- {ShapeName(length)} reviews, delivery off --");
+        var off = await RunShapeAsync(length, silos, delivery: [], ceiling: null);
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        Console.WriteLine();
+        Console.WriteLine($"-- {ShapeName(length)} reviews, delivery {DeliveryList(options.Delivery)} (delivery buffered 1 MB or {BenchOptions.DeliveryBatchAge.TotalSeconds:F0} s) --");
+        var on = await RunShapeAsync(length, silos, options.Delivery, ceiling: (off.Bare, off.BareNoForest));
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        results.AddRange([off, on]);
+        deliveryPairs.Add((off, on));
     }
 }
 Console.WriteLine();
 ShapeResult.PrintTable(results, trees);
+foreach (var (off, on) in deliveryPairs)
+{
+    Console.WriteLine($"{ShapeName(on.Length)}: delivery {DeliveryList(options.Delivery)} on against off, end to end: {on.Reviews / on.Stages.Last / (off.Reviews / off.Stages.Last):P0} ; " +
+        $"to the forests and counts: {on.Reviews / on.Stages.Computed / (off.Reviews / off.Stages.Computed):P0}");
+}
 foreach (var group in results.Where(r => r.Silos is not null).GroupBy(r => r.Length))
 {
     if (group.FirstOrDefault(r => r.Silos == 1) is { } one)
@@ -72,18 +111,20 @@ foreach (var group in results.Where(r => r.Silos is not null).GroupBy(r => r.Len
 }
 return 0;
 
-// One review shape: the bare loops, then a fresh silo or cluster (so that each starts from the same empty state).
-async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
+// One review shape: the bare loops (or the figures a previous run of the shape got from them), then a fresh silo or
+// cluster (so that each starts from the same empty state). delivery: null without --delivery, empty for its off run,
+// else the destinations its on run delivers to.
+async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos, string[]? delivery, (double Bare, double BareNoForest)? ceiling)
 {
     var batches = Batches(seed: 1, options.Reviews, options.Batch, length);
     var words = BodyWords(batches);
     Console.WriteLine($"review bodies: {words.Average():F1} words on average, median {words[words.Length / 2]}, 90th percentile {words[(int)(words.Length * 0.9)]}, longest {words[^1]}");
 
     // 1. The ceiling: one thread, no Orleans, no network.
-    var bare = BareLoop.Run(batches, modelPath, pipeline, trees);
-    var bareNoForest = BareLoop.Run(batches, modelPath, pipeline, trees: 0);
-    Console.WriteLine($"bare loop, parse+validate+dedup+score+windows+distinct+RCF ({trees} trees): {bare:N0} reviews/s");
-    Console.WriteLine($"bare loop, same without RCF:                            {bareNoForest:N0} reviews/s");
+    var (bare, bareNoForest) = ceiling ?? (BareLoop.Run(batches, modelPath, pipeline, trees), BareLoop.Run(batches, modelPath, pipeline, trees: 0));
+    var measuredBefore = ceiling is null ? "" : " (measured in the delivery-off run)";
+    Console.WriteLine($"bare loop, parse+validate+dedup+score+windows+distinct+RCF ({trees} trees): {bare:N0} reviews/s{measuredBefore}");
+    Console.WriteLine($"bare loop, same without RCF:                            {bareNoForest:N0} reviews/s{measuredBefore}");
 
     // 2. The platform: the silo as Program runs it (SQLite state, memory streams, co-hosted gateway), no dashboard; in
     // this process by default, or with --silo-process as its own process (the client's heap and collections apart).
@@ -97,12 +138,32 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
         "--Dashboard:Enabled=false", "--Logging:LogLevel:Default=Warning", "--Logging:LogLevel:ReviewOrleans=Warning",
         $"--Pipeline:Partitions={options.Partitions}", $"--Pipeline:AnomalyTrees={trees}",
         $"--Pipeline:AnomalyShards={options.AnomalyShards}", $"--Pipeline:AnomalyThreads={options.AnomalyThreads}"];
+    var deliverTo = delivery ?? [];
+    // Declared before the platform, so disposed after it: no silo still writes to the database when it is dropped.
+    await using var database = deliverTo.Contains("postgres") ? await BenchDatabase.CreateAsync(options.Postgres!) : null;
+    if (deliverTo.Length > 0)
+    {
+        // Errors (dead letters) go under the shape's directory too, not into data/ of the working directory. The
+        // batch age is cut to 1 s so that the phase's trailing partial batch does not wait out the default minute
+        // and make the "delivered" stage a measure of that timer instead of the delivery's pace.
+        siloArgs = [.. siloArgs, $"--Delivery:BatchAge={BenchOptions.DeliveryBatchAge:c}", $"--Delivery:ErrorsPath={Path.Combine(directory, "delivery-errors")}"];
+        if (database is not null)
+        {
+            siloArgs = [.. siloArgs, "--Delivery:PostgreSQL=true", $"--Delivery:PostgresConnectionString={database.ConnectionString}"];
+            Console.WriteLine($"delivering to PostgreSQL database {database.Name} (dropped at the end of the run)");
+        }
+        if (deliverTo.Contains("files"))
+        {
+            siloArgs = [.. siloArgs, $"--Delivery:FilesPath={Path.Combine(directory, "delivered")}"];
+        }
+    }
     await using var platform = clusterSilos is { } silos
         ? await SiloUnderTest.StartLocalClusterAsync(silos)
         : options.SiloProcess
             ? await SiloUnderTest.StartProcessAsync(siloArgs, httpPort, orleansGatewayPort)
             : await SiloUnderTest.StartInProcessAsync(siloArgs);
-    var probe = new PipelineProbe(platform.Cluster, clusterSilos is null ? pipeline : new PipelineOptions { AnomalyShards = ClusterProfile.ClusterAnomalyShards });
+    var probe = new PipelineProbe(platform.Cluster, clusterSilos is null ? pipeline : new PipelineOptions { AnomalyShards = ClusterProfile.ClusterAnomalyShards },
+        [.. deliverTo.Select(DestinationName)]);
     using var channel = GrpcChannel.ForAddress(platform.GrpcAddress ?? $"http://127.0.0.1:{grpcPort}");
     var gateway = new ReviewGateway.ReviewGatewayClient(channel);
 
@@ -110,8 +171,9 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
     using var watchCancel = new CancellationTokenSource();
     var watch = windows.FollowAsync(gateway, watchCancel.Token);
 
-    // Warm-up: JIT, grain activations, model sessions; through every stage, its windows included, so that none of its
-    // work is still pending when the clock starts and every window emitted after that holds measured reviews only.
+    // Warm-up: JIT, grain activations, model sessions; through every stage, its windows (and deliveries) included, so
+    // that none of its work is still pending when the clock starts and every window emitted after that holds measured
+    // reviews only.
     const int warmUp = 20_000;
     if (clusterSilos is { } n && n > 1)
     {
@@ -156,6 +218,14 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
     var endToEnd = options.Reviews / stages.Last;
     Console.WriteLine($"platform, max load: {options.Reviews / acceptedSeconds:N0} reviews/s accepted by the gateway ({acceptedSeconds:F1} s), {scoredThroughput:N0} reviews/s scored by the partitions ({stages.Scored:F1} s)");
     Console.WriteLine($"                    every forest had taken in every point at {stages.Forests:F1} s, the counts were complete at {stages.Counts:F1} s, the \"All\" windows holding them were emitted at {stages.Windows:F1} s");
+    if (stages.Delivered is { } deliveredAt)
+    {
+        // Retries and failures explain a slow "delivered" stage that the time alone would not.
+        var status = await probe.DeliveryStatusAsync();
+        Console.WriteLine($"                    delivered to every destination ({DeliveryList(deliverTo)}) at {deliveredAt:F1} s; since the silo started: " +
+            string.Join("; ", status.GroupBy(s => s.Destination).Select(g =>
+                $"{g.Key} {g.Sum(s => s.Delivered):N0} delivered, {g.Sum(s => s.Failures):N0} failures, {g.Sum(s => s.Retries):N0} retries, {g.Sum(s => s.DeadLettered):N0} dead-lettered")));
+    }
     Console.WriteLine($"                    end to end (to the last stage): {endToEnd:N0} reviews/s ({stages.Last:F1} s); to the forests and counts: {options.Reviews / stages.Computed:N0} reviews/s");
 
     // 4. Latency at half the rate the partitions, forests and counts sustained (or at --half-load-rate). The emitted
@@ -195,7 +265,8 @@ async Task<ShapeResult> RunShapeAsync(ReviewLength length, int? clusterSilos)
     try { await watch; } catch (OperationCanceledException) { } catch (RpcException) { }
     await platform.DisposeAsync();
     try { Directory.Delete(directory, true); } catch (IOException) { }
-    return new ShapeResult(length, clusterSilos, words.Average(), words[words.Length / 2], bare, bareNoForest, options.Reviews / acceptedSeconds,
+    var variant = delivery is null ? null : delivery.Length == 0 ? "delivery off" : $"delivery {DeliveryList(delivery)}";
+    return new ShapeResult(length, clusterSilos, variant, words.Average(), words[words.Length / 2], bare, bareNoForest, options.Reviews / acceptedSeconds,
         acceptedSeconds, stages, options.Reviews, sentRate, scoredP50, scoredP99, windows.Percentile(0.5), windows.Percentile(0.99),
         allocatedPerReview, gcPause.TotalSeconds / halfSeconds);
 }
@@ -222,6 +293,16 @@ static async Task WaitForSpreadAsync(ReviewGateway.ReviewGatewayClient gateway, 
 }
 
 static string ShapeName(ReviewLength length) => length.ToString().ToLowerInvariant();
+
+static string DeliveryList(IEnumerable<string> destinations) => string.Join("+", destinations);
+
+// The option's names for the destinations, as the silo's delivery status names them.
+static string DestinationName(string option) => option switch
+{
+    "postgres" => "postgresql",
+    "files" => "files",
+    _ => throw new ArgumentOutOfRangeException(nameof(option), option, "not a --delivery destination"),
+};
 
 static string BuildKind() =>
 #if DEBUG
@@ -515,14 +596,17 @@ internal sealed class SiloUnderTest : IAsyncDisposable
     }
 }
 
-/// <summary>How far each stage of the pipeline has got: what the partitions scored, the forests took in, the counts hold.</summary>
-internal readonly record struct StageTotals(long Scored, long ForestPoints, long Counted, long Windowed);
+/// <summary>
+/// How far each stage of the pipeline has got: what the partitions scored, the forests took in, the counts hold, and,
+/// where delivery is on, what each destination (by the silo's name for it) was delivered; null where it is off.
+/// </summary>
+internal readonly record struct StageTotals(long Scored, long ForestPoints, long Counted, long Windowed, IReadOnlyDictionary<string, long>? Delivered);
 
-/// <summary>Seconds from the start of a phase until each stage held all its reviews.</summary>
-internal readonly record struct StageTimes(double Scored, double Forests, double Counts, double Windows)
+/// <summary>Seconds from the start of a phase until each stage held all its reviews; Delivered is null where delivery is off.</summary>
+internal readonly record struct StageTimes(double Scored, double Forests, double Counts, double Windows, double? Delivered)
 {
-    /// <summary>End to end: the last stage to hold them all.</summary>
-    public double Last => Math.Max(Math.Max(Scored, Forests), Math.Max(Counts, Windows));
+    /// <summary>End to end: the last stage to hold them all, the delivery included where it is on.</summary>
+    public double Last => Math.Max(Math.Max(Math.Max(Scored, Forests), Math.Max(Counts, Windows)), Delivered ?? 0);
 
     /// <summary>The stages whose pace is the work's: scoring, the forests and the counts (windows close on the clock).</summary>
     public double Computed => Math.Max(Scored, Math.Max(Forests, Counts));
@@ -530,10 +614,11 @@ internal readonly record struct StageTimes(double Scored, double Forests, double
 
 /// <summary>
 /// Reads each stage's progress from its grains, as the gateway's GetStats-like calls do: the partitions' scored count,
-/// the anomaly grains' PointsSeen (GetAnomaly), the counting grain's total (GetCounts) and the reviews in the "All"
-/// category's closed windows (GetCategorySentiment("All")).
+/// the anomaly grains' PointsSeen (GetAnomaly), the counting grain's total (GetCounts), the reviews in the "All"
+/// category's closed windows (GetCategorySentiment("All")) and, for each of <paramref name="destinations"/> (none where
+/// delivery is off), the scored reviews delivered to it (GetDeliveryStatus).
 /// </summary>
-internal sealed class PipelineProbe(IClusterClient cluster, PipelineOptions pipeline)
+internal sealed class PipelineProbe(IClusterClient cluster, PipelineOptions pipeline, string[] destinations)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
     private readonly int[] _shards = Enumerable.Range(0, pipeline.Partitions).Select(pipeline.AnomalyShardOf).Distinct().ToArray();
@@ -567,8 +652,25 @@ internal sealed class PipelineProbe(IClusterClient cluster, PipelineOptions pipe
         return history.Windows.Where(w => w.EndMs > sinceMs).Sum(w => w.Count);
     }
 
+    /// <summary>Each silo's delivery figures once: every shard on a silo reports the same, its silo's.</summary>
+    public async Task<List<DeliveryStatusRecord>> DeliveryStatusAsync() =>
+        [.. (await Task.WhenAll(_shards.Select(s => cluster.GetGrain<IAnomalyGrain>(s).GetDeliveryStatus())))
+            .SelectMany(r => r).DistinctBy(r => (r.Silo, r.Destination))];
+
+    /// <summary>Scored reviews delivered to each destination, summed over the silos; null where delivery is off.</summary>
+    public async Task<IReadOnlyDictionary<string, long>?> DeliveredAsync()
+    {
+        if (destinations.Length == 0)
+        {
+            return null;
+        }
+        var status = await DeliveryStatusAsync();
+        // A destination no silo reports stays at 0, so that a silo that did not configure it times the wait out.
+        return destinations.ToDictionary(d => d, d => status.Where(s => s.Destination == d).Sum(s => s.Delivered));
+    }
+
     public async Task<StageTotals> TotalsAsync(long sinceMs) =>
-        new((await StatsAsync()).Scored, await ForestPointsAsync(), await CountedAsync(), await WindowedAsync(sinceMs));
+        new((await StatsAsync()).Scored, await ForestPointsAsync(), await CountedAsync(), await WindowedAsync(sinceMs), await DeliveredAsync());
 
     public async Task WaitScoredAsync(long target)
     {
@@ -591,8 +693,10 @@ internal sealed class PipelineProbe(IClusterClient cluster, PipelineOptions pipe
     /// </summary>
     public async Task<StageTimes> WaitAllStagesAsync(StageTotals before, long reviews, long sinceMs, Stopwatch clock)
     {
-        double? scored = null, forests = null, counts = null, windows = null;
+        double? scored = null, forests = null, counts = null, windows = null, delivered = null;
         var last = before;
+        bool AllDelivered(IReadOnlyDictionary<string, long>? now) =>
+            now is not null && before.Delivered is { } then && destinations.All(d => now[d] >= then[d] + reviews);
         for (var poll = 0; ; poll++)
         {
             if (scored is null && (last = last with { Scored = (await StatsAsync()).Scored }).Scored >= before.Scored + reviews)
@@ -613,15 +717,22 @@ internal sealed class PipelineProbe(IClusterClient cluster, PipelineOptions pipe
                 {
                     windows = clock.Elapsed.TotalSeconds;
                 }
+                if (destinations.Length > 0 && delivered is null && AllDelivered((last = last with { Delivered = await DeliveredAsync() }).Delivered))
+                {
+                    delivered = clock.Elapsed.TotalSeconds;
+                }
             }
-            if (scored is { } s && forests is { } f && counts is { } c && windows is { } w)
+            if (scored is { } s && forests is { } f && counts is { } c && windows is { } w && (destinations.Length == 0 || delivered is not null))
             {
-                return new StageTimes(s, f, c, w);
+                return new StageTimes(s, f, c, w, delivered);
             }
             if (clock.Elapsed > Timeout)
             {
+                var deliveredSoFar = last.Delivered is { } now && before.Delivered is { } then
+                    ? ", delivered " + string.Join(", ", destinations.Select(d => $"{d} {now[d] - then[d]}"))
+                    : "";
                 throw new TimeoutException($"not every stage held {reviews} reviews after {Timeout.TotalMinutes} minutes: " +
-                    $"scored {last.Scored - before.Scored}, forests {last.ForestPoints - before.ForestPoints}, counts {last.Counted - before.Counted}, windows {last.Windowed - before.Windowed}");
+                    $"scored {last.Scored - before.Scored}, forests {last.ForestPoints - before.ForestPoints}, counts {last.Counted - before.Counted}, windows {last.Windowed - before.Windowed}{deliveredSoFar}");
             }
             await Task.Delay(20);
         }
@@ -629,8 +740,9 @@ internal sealed class PipelineProbe(IClusterClient cluster, PipelineOptions pipe
 }
 
 /// <summary>One review shape's figures, for the table at the end.</summary>
+/// <param name="Variant">"delivery off" or "delivery postgres+files" (say) with --delivery; null without.</param>
 internal sealed record ShapeResult(
-    ReviewLength Length, int? Silos, double MeanWords, int MedianWords, double Bare, double BareNoForest, double Accepted, double AcceptedSeconds,
+    ReviewLength Length, int? Silos, string? Variant, double MeanWords, int MedianWords, double Bare, double BareNoForest, double Accepted, double AcceptedSeconds,
     StageTimes Stages, int Reviews, double HalfRate, int ScoredP50, int ScoredP99, double WindowP50, double WindowP99,
     double BytesPerReview, double GcPausedShare)
 {
@@ -645,6 +757,14 @@ internal sealed record ShapeResult(
             ("every forest has taken in every point", r => $"at {r.Stages.Forests:F1} s"),
             ("the counts are complete", r => $"at {r.Stages.Counts:F1} s"),
             ("the \"All\" windows holding them are emitted", r => $"at {r.Stages.Windows:F1} s ({r.Stages.Windows - r.AcceptedSeconds:F1} s after the last was accepted)"),
+        };
+        // Without --delivery the table stays as it was.
+        if (results.Any(r => r.Variant is not null))
+        {
+            rows.Add(("delivered to every destination", r => r.Stages.Delivered is { } d ? $"at {d:F1} s" : "—"));
+        }
+        rows.AddRange(
+        [
             ("**end to end, to the last stage**", r => $"**{r.Reviews / r.Stages.Last:N0} reviews/s** ({r.Stages.Last:F1} s)"),
             ("to the forests and counts (windows close on the clock)", r => $"{r.Reviews / r.Stages.Computed:N0} reviews/s"),
             ("share of the bare loop with RCF: scored / end to end", r => $"{r.Reviews / r.Stages.Scored / r.Bare:P0} / {r.Reviews / r.Stages.Last / r.Bare:P0}"),
@@ -652,8 +772,8 @@ internal sealed record ShapeResult(
             ("half load: ingest → scored p50 / p99", r => $"{r.ScoredP50} / {r.ScoredP99} ms"),
             ("half load: ingest → window emitted p50 / p99", r => $"{r.WindowP50 / 1000:F1} / {r.WindowP99 / 1000:F1} s"),
             ("half load: allocated per review, GC paused", r => $"{r.BytesPerReview:N0} B, {r.GcPausedShare:P1}"),
-        };
-        Console.WriteLine($"| Measure | {string.Join(" | ", results.Select(r => $"{r.Length.ToString().ToLowerInvariant()} ({r.Reviews:N0} reviews{(r.Silos is { } n ? $", {n} silo(s), cluster profile" : "")})"))} |");
+        ]);
+        Console.WriteLine($"| Measure | {string.Join(" | ", results.Select(r => $"{r.Length.ToString().ToLowerInvariant()} ({r.Reviews:N0} reviews{(r.Silos is { } n ? $", {n} silo(s), cluster profile" : "")}{(r.Variant is { } v ? $", {v}" : "")})"))} |");
         Console.WriteLine($"| --- |{string.Concat(results.Select(_ => " --- |"))}");
         foreach (var (measure, value) in rows)
         {
@@ -662,8 +782,15 @@ internal sealed record ShapeResult(
     }
 }
 
-internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, int AnomalyThreads, bool SiloProcess, bool Allocations, ReviewLength[] Lengths, int[] Clusters)
+/// <param name="Delivery">The --delivery destinations ("postgres", "files") in the order given; empty without it.</param>
+/// <param name="Postgres">The PostgreSQL server for the postgres destination's throwaway database; null where it is not delivered to.</param>
+internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int HalfLoadSeconds, int HalfLoadRate, int Partitions, int? Trees, int AnomalyShards, int AnomalyThreads, bool SiloProcess, bool Allocations, ReviewLength[] Lengths, int[] Clusters, string[] Delivery, string? Postgres)
 {
+    /// <summary>Delivery's batch age in the on runs; its default minute would hold the phase's last partial batch back.</summary>
+    public static readonly TimeSpan DeliveryBatchAge = TimeSpan.FromSeconds(1);
+
+    private static readonly string[] DeliveryChoices = ["postgres", "files"];
+
     private static readonly string[] Valued = ["reviews", "batch", "concurrency", "half-load-seconds", "half-load-rate", "partitions", "trees", "anomaly-shards", "anomaly-threads"];
     private static readonly string[] Flags = ["silo-process", "allocations"];
     private static readonly Dictionary<string, ReviewLength[]> LengthChoices = new(StringComparer.Ordinal)
@@ -679,6 +806,8 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
         // A misspelt option or --name=value silently fell back to the default before, measuring something else.
         var lengths = LengthChoices["both"];
         int[] clusters = [];
+        string[] delivery = [];
+        string? postgres = null;
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i].StartsWith("--", StringComparison.Ordinal) ? args[i][2..] : null;
@@ -706,9 +835,30 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
                 i++;
                 continue;
             }
+            if (name == "delivery")
+            {
+                var listed = i + 1 < args.Length ? args[i + 1].Split(',') : [];
+                if (listed.Length == 0 || !listed.All(DeliveryChoices.Contains) || listed.Distinct().Count() != listed.Length)
+                {
+                    throw new ArgumentException($"--delivery needs destinations from {string.Join(", ", DeliveryChoices)}, comma-separated, each once: --delivery postgres,files");
+                }
+                delivery = listed;
+                i++;
+                continue;
+            }
+            if (name == "postgres")
+            {
+                if (i + 1 >= args.Length || args[i + 1].Length == 0 || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+                {
+                    throw new ArgumentException("--postgres needs an Npgsql connection string to a server where databases can be created");
+                }
+                postgres = args[i + 1];
+                i++;
+                continue;
+            }
             if (name is null || !Valued.Contains(name))
             {
-                throw new ArgumentException($"unknown option '{args[i]}'; options: {string.Join(", ", Valued.Select(v => $"--{v} N"))}, --lengths {string.Join("|", LengthChoices.Keys)}, --cluster N[,M...], {string.Join(", ", Flags.Select(f => "--" + f))}");
+                throw new ArgumentException($"unknown option '{args[i]}'; options: {string.Join(", ", Valued.Select(v => $"--{v} N"))}, --lengths {string.Join("|", LengthChoices.Keys)}, --cluster N[,M...], --delivery {string.Join("[,", DeliveryChoices)}], --postgres CS, {string.Join(", ", Flags.Select(f => "--" + f))}");
             }
             if (i + 1 >= args.Length || !int.TryParse(args[i + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out _))
             {
@@ -722,10 +872,71 @@ internal sealed record BenchOptions(int Reviews, int Batch, int Concurrency, int
             var value = i >= 0 ? int.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
             return value >= min ? value : throw new ArgumentException($"--{name} must be at least {min}, got {value}");
         }
+        if (delivery.Length > 0 && clusters.Length > 0)
+        {
+            // The cluster profile delivers to its own PostgreSQL already, so its "off" run would not be one.
+            throw new ArgumentException("--delivery cannot be combined with --cluster: measure delivery on the embedded silo");
+        }
+        if (delivery.Contains("postgres"))
+        {
+            postgres ??= Environment.GetEnvironmentVariable(ClusterProfile.PostgresVariable) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+            if (postgres is null)
+            {
+                throw new ArgumentException($"--delivery postgres needs a PostgreSQL server to create its throwaway database on: give --postgres CS or set {ClusterProfile.PostgresVariable}");
+            }
+        }
+        else if (postgres is not null)
+        {
+            throw new ArgumentException("--postgres is only used with --delivery postgres");
+        }
         var trees = Get("trees", 0, 0);
         return new BenchOptions(Get("reviews", 200_000, 1), Get("batch", 500, 1), Get("concurrency", 4, 1), Get("half-load-seconds", 10, 1),
             Get("half-load-rate", 0, 0), Get("partitions", 16, 1), trees > 0 ? trees : null, Get("anomaly-shards", new PipelineOptions().AnomalyShards, 1), Get("anomaly-threads", new PipelineOptions().AnomalyThreads, 1),
-            args.Contains("--silo-process"), args.Contains("--allocations"), lengths!, clusters);
+            args.Contains("--silo-process"), args.Contains("--allocations"), lengths!, clusters, delivery, postgres);
+    }
+}
+
+/// <summary>
+/// A database created for one delivery run on the --postgres server and dropped after it, so that each run's
+/// scored_reviews starts empty (as its silo's SQLite does) and nothing of the benchmark stays on the server.
+/// </summary>
+internal sealed class BenchDatabase : IAsyncDisposable
+{
+    private readonly string _server;
+
+    private BenchDatabase(string server, string name, string connectionString)
+    {
+        _server = server;
+        Name = name;
+        ConnectionString = connectionString;
+    }
+
+    public string Name { get; }
+
+    /// <summary>The server's connection string with this database in it, for the silo.</summary>
+    public string ConnectionString { get; }
+
+    public static async Task<BenchDatabase> CreateAsync(string server)
+    {
+        // A Guid in "N" form is lower-case hex: a valid identifier that needs no quoting.
+        var name = $"revieworleans_bench_{Guid.NewGuid():N}";
+        await using (var connection = new Npgsql.NpgsqlConnection(server))
+        {
+            await connection.OpenAsync();
+            await using var create = new Npgsql.NpgsqlCommand($"CREATE DATABASE {name}", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+        return new BenchDatabase(server, name, new Npgsql.NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Pooled idle connections into the database would block the drop; FORCE ends any a stopped silo left open.
+        Npgsql.NpgsqlConnection.ClearAllPools();
+        await using var connection = new Npgsql.NpgsqlConnection(_server);
+        await connection.OpenAsync();
+        await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)", connection);
+        await drop.ExecuteNonQueryAsync();
     }
 }
 
