@@ -49,14 +49,17 @@ public sealed class DeadLetterGrain : Grain, IDeadLetterGrain
     }
 
     /// <summary>Stores the records; one already kept (a sender's re-send after a failed call) is not added again.</summary>
-    public Task Add(List<DeadLetterRecord> deadLetters)
+    public async Task<int> Add(List<DeadLetterRecord> deadLetters)
     {
+        var added = 0;
         foreach (var deadLetter in deadLetters)
         {
-            _total += _kept.TryAdd(deadLetter) ? 1 : 0;
+            added += _kept.TryAdd(deadLetter) ? 1 : 0;
         }
+        _total += added;
         _kept.TrimOldest();
-        return _commit.CommitAsync();
+        await _commit.CommitAsync();
+        return added;
     }
 
     public Task<DeadLetterPage> List(int limit)

@@ -10,7 +10,7 @@ namespace ReviewOrleans.Grains;
 /// </summary>
 public sealed class DeliveryDeadLetters(IGrainFactory grains, TimeProvider clock) : IDeliveryDeadLetters
 {
-    public Task ReportAsync(string destination, string rule, IReadOnlyList<ScoredReview> records, string reason, string errorsFile)
+    public async Task ReportAsync(string destination, string rule, IReadOnlyList<ScoredReview> records, string reason, string errorsFile)
     {
         var first = records[0].ReviewId;
         var record = new DeadLetterRecord
@@ -23,6 +23,6 @@ public sealed class DeliveryDeadLetters(IGrainFactory grains, TimeProvider clock
             Stage = "delivery",
             Raw = DeadLetterRecord.ClipRaw(errorsFile),
         };
-        return grains.GetGrain<IDeadLetterGrain>(0).Add([record]);
+        await grains.GetGrain<IDeadLetterGrain>(0).Add([record]);
     }
 }

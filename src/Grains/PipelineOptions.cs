@@ -140,6 +140,12 @@ public sealed class PipelineOptions
     /// </summary>
     public bool DeliverScoredReviews { get; set; }
 
+    /// <summary>
+    /// Events enqueued before this (Unix ms) are skipped: Ingest:EventHubs:StartPosition given as a time, for a hub
+    /// read from its start. Set by the silo.
+    /// </summary>
+    public long? EventsStartTimeMs { get; set; }
+
     /// <summary>Categories known in advance; when empty, a category counts as unknown the first time a partition sees it.</summary>
     public List<string> KnownCategories { get; set; } = [];
 

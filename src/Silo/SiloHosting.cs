@@ -5,6 +5,7 @@ using ReviewOrleans.Database;
 using ReviewOrleans.Delivery;
 using ReviewOrleans.Grains;
 using ReviewOrleans.Hosting;
+using ReviewOrleans.Hosting.Ingestion;
 using ReviewOrleans.Sentiment;
 using ReviewOrleans.Silo.Storage;
 
@@ -38,7 +39,12 @@ public static class SiloHosting
         silo.AddPlacementDirector<OnSiloByKeyPlacement, OnSiloByKeyPlacementDirector>();
         silo.AddReviewStreams(config);
         AddScoredReviewDelivery(services, config);
-        AddGrainStorage(silo, config);
+        var database = AddGrainStorage(silo, config);
+        var dedupHorizon = config.GetValue<TimeSpan?>("Pipeline:DedupHorizon") ?? new PipelineOptions().DedupHorizon;
+        if (silo.AddReviewEventIngestion(config, database, dedupHorizon)?.StartTime is { } eventsStart)
+        {
+            services.PostConfigure<PipelineOptions>(o => o.EventsStartTimeMs = eventsStart.ToUnixTimeMilliseconds());
+        }
         AddReminders(silo, config);
         return silo;
     }
@@ -111,7 +117,8 @@ public static class SiloHosting
         });
     }
 
-    private static void AddGrainStorage(ISiloBuilder silo, IConfiguration config)
+    /// <returns>The platform's database where it is one (SQLite, PostgreSQL), for the tables of its own beside Orleans'.</returns>
+    private static System.Data.Common.DbDataSource? AddGrainStorage(ISiloBuilder silo, IConfiguration config)
     {
         var provider = config.GetValue("Storage:Provider", "sqlite")!.ToLowerInvariant();
         switch (provider)
@@ -122,20 +129,24 @@ public static class SiloHosting
                 var sqlite = SqliteGrainStorage.CreateDataSource(path);
                 AddAdoNetStore(silo, SqliteGrainStorage.Invariant, dataSource: sqlite);
                 silo.Services.AddSingleton<IPartitionLog>(sp => new AdoNetPartitionLog(sqlite, ServiceIdOf(sp)));
-                break;
+                silo.AddMemoryGrainStorage(PubSubStore);
+                return sqlite;
             case "postgres":
                 // The schema was applied or verified before the silo was built (ClusterDatabase.PrepareAsync).
                 var connectionString = ClusterProfile.PostgresConnectionString(config);
+                var postgres = Npgsql.NpgsqlDataSource.Create(connectionString);
                 AddAdoNetStore(silo, PostgresSchema.Invariant, connectionString);
-                silo.Services.AddSingleton<IPartitionLog>(sp =>
-                    new AdoNetPartitionLog(Npgsql.NpgsqlDataSource.Create(connectionString), ServiceIdOf(sp)));
+                silo.Services.AddSingleton<IPartitionLog>(sp => new AdoNetPartitionLog(postgres, ServiceIdOf(sp)));
                 if (ClusterMembership.Kind(config) == "adonet")
                 {
                     // Explicit stream subscriptions (a standalone gateway's watches) outlive the silo that held them.
                     AddAdoNetStore(silo, PostgresSchema.Invariant, connectionString, name: PubSubStore);
-                    return;
                 }
-                break;
+                else
+                {
+                    silo.AddMemoryGrainStorage(PubSubStore);
+                }
+                return postgres;
             case "adonet":
                 // Any store Orleans' ADO.NET provider supports (PostgreSQL, SQL Server, MySQL), with Orleans' own
                 // schema scripts applied to it beforehand.
@@ -143,17 +154,18 @@ public static class SiloHosting
                 // The partition log has SQL for SQLite and PostgreSQL only: here it lasts as long as the silo, so a
                 // crash replays nothing (docs/configuration.md says so); use Storage:Provider=postgres for that.
                 silo.Services.AddSingleton<IPartitionLog, MemoryPartitionLog>();
-                break;
+                silo.AddMemoryGrainStorage(PubSubStore);
+                return null;
             case "memory":
                 silo.AddMemoryGrainStorage(StorageNames.Default);
                 silo.Services.AddSingleton<IPartitionLog, MemoryPartitionLog>();
-                break;
+                // Outside a cluster the co-hosted gateway is the only subscriber, and it subscribes afresh at every start.
+                silo.AddMemoryGrainStorage(PubSubStore);
+                return null;
             default:
                 throw new OptionsValidationException("Storage:Provider", typeof(string),
                     [$"Storage:Provider '{provider}' is not one of: sqlite, postgres, adonet, memory"]);
         }
-        // Outside a cluster the co-hosted gateway is the only subscriber, and it subscribes afresh at every start.
-        silo.AddMemoryGrainStorage(PubSubStore);
     }
 
     /// <summary>The service id Orleans runs under (however it was set), which keys the partition logs as it keys grain state.</summary>

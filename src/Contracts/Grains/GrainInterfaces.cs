@@ -103,7 +103,8 @@ public interface IPriorityQueueGrain : IGrainWithStringKey
 /// <summary>The bounded dead-letter store: the newest refused records with their reasons. Keyed by 0.</summary>
 public interface IDeadLetterGrain : IGrainWithIntegerKey
 {
-    Task Add(List<DeadLetterRecord> deadLetters);
+    /// <summary>Stores the records not already kept (by <see cref="DeadLetterRecord.Id"/>) and returns how many those were.</summary>
+    Task<int> Add(List<DeadLetterRecord> deadLetters);
 
     Task<DeadLetterPage> List(int limit);
 }

@@ -27,6 +27,12 @@ public static class StreamNames
 
     public const string AllKey = "all";
 
+    /// <summary>The stream provider that reads producers' own events from Event Hubs (Ingest:EventHubs), apart from <see cref="Provider"/>.</summary>
+    public const string EventsProvider = "ReviewEvents";
+
+    /// <summary>Producers' events, keyed by Event Hubs partition id; each item is a <see cref="RawReviewEvent"/>.</summary>
+    public const string Events = "review-events";
+
     /// <summary>The category grain that aggregates every review, whatever its category.</summary>
     public const string AllCategories = "All";
 

@@ -97,8 +97,11 @@ public sealed class ReviewBatch
     /// </summary>
     public const int MaxPayloadBytes = 512 * 1024;
 
-    public static ReviewBatch Create(IReadOnlyList<ReviewMessage> reviews) =>
-        new() { Payload = ReviewBatchEncoding.Encode(reviews), Count = reviews.Count, BatchId = NewBatchId(), TraceParent = System.Diagnostics.Activity.Current?.Id };
+    public static ReviewBatch Create(IReadOnlyList<ReviewMessage> reviews) => Create(reviews, NewBatchId());
+
+    /// <param name="batchId">Not 0; the same id for the same reviews when a producer's event is read again, so that the partition skips it.</param>
+    public static ReviewBatch Create(IReadOnlyList<ReviewMessage> reviews, long batchId) =>
+        new() { Payload = ReviewBatchEncoding.Encode(reviews), Count = reviews.Count, BatchId = batchId, TraceParent = System.Diagnostics.Activity.Current?.Id };
 
     private static long NewBatchId()
     {

@@ -63,6 +63,17 @@ public static class SqliteGrainStorage
             body BLOB NOT NULL,
             PRIMARY KEY (service_id, partition, sequence)
         ) WITHOUT ROWID;
+
+        -- Event Hubs checkpoints of Ingest:EventHubs, as db/postgresql/008-stream-checkpoints.sql describes them.
+        CREATE TABLE IF NOT EXISTS revieworleans_stream_checkpoints
+        (
+            service_id TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            partition TEXT NOT NULL,
+            checkpoint TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            PRIMARY KEY (service_id, provider, partition)
+        ) WITHOUT ROWID;
         """;
 
     private const string KeyMatch = GrainStoreQueries.KeyMatch;
