@@ -286,6 +286,36 @@ public sealed class ReviewGatewayService(
         return response;
     }
 
+    public override async Task<PutEventsResponse> PutEvents(IAsyncStreamReader<PutEventsRequest> requestStream, ServerCallContext context)
+    {
+        var total = new PutEventsResponse();
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        await foreach (var request in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            // One call per source partition, in parallel; a partition's events stay in order.
+            var results = await Task.WhenAll(request.Events.GroupBy(e => e.Partition).Select(partition =>
+            {
+                if (partition.Key.Length is 0 or > 256)
+                {
+                    throw Invalid("events.partition", $"must be 1 to 256 characters, got {partition.Key.Length}");
+                }
+                return cluster.GetGrain<IEventIngestGrain>(EventIngestKeys.Replay(partition.Key)).Ingest([.. partition.Select(e => new RawReviewEvent
+                {
+                    Source = "replay",
+                    Partition = e.Partition,
+                    Offset = e.Offset,
+                    SequenceNumber = e.SequenceNumber,
+                    EnqueuedTimeMs = now,
+                    Body = e.Body.ToByteArray(),
+                })]);
+            }));
+            total.Events += request.Events.Count;
+            total.AcceptedReviews += results.Sum(r => r.Accepted);
+            total.RefusedReviews += results.Sum(r => r.Refused);
+        }
+        return total;
+    }
+
     public override async Task WatchMetrics(WatchMetricsRequest request, IServerStreamWriter<WindowMetrics> responseStream, ServerCallContext context)
     {
         using var lease = await streams.Metrics.WatchAsync();

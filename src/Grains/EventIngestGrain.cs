@@ -23,8 +23,6 @@ public sealed partial class EventIngestGrain(
     IOptions<PipelineOptions> options,
     TimeProvider clock) : Grain, IEventIngestGrain
 {
-    public const string ReplayPrefix = "replay/";
-
     private readonly PipelineOptions _options = options.Value;
     private IAsyncStream<ReviewBatch>[] _streams = [];
 
@@ -33,7 +31,7 @@ public sealed partial class EventIngestGrain(
         var provider = this.GetStreamProvider(StreamNames.Provider);
         _streams = [.. Enumerable.Range(0, _options.Partitions).Select(p => provider.GetStream<ReviewBatch>(StreamId.Create(StreamNames.Reviews, p)))];
         var key = this.GetPrimaryKeyString();
-        if (!key.StartsWith(ReplayPrefix, StringComparison.Ordinal))
+        if (!EventIngestKeys.IsReplay(key))
         {
             var events = this.GetStreamProvider(StreamNames.EventsProvider).GetStream<RawReviewEvent>(StreamId.Create(StreamNames.Events, key));
             await events.SubscribeAsync((e, _) => Ingest([e]));

@@ -42,6 +42,16 @@ internal static class CommandHelp
         ["ack"] = "usage: reviewctl ack REVIEW_ID [--category NAME]" + Gateway + "\n  --category NAME the queue it is in (default: found by id)",
         ["deadletters"] = "usage: reviewctl deadletters [--limit N]" + Gateway + "\n  --limit N       newest records to show (20)",
         ["deliveries"] = "usage: reviewctl deliveries" + Gateway + "\n\nPer silo hosting an anomaly shard and per destination: records delivered and dead-lettered, failed writes, retries, what is buffered, the oldest buffered record's age and the last batch's ingest-to-delivered lag.",
+        ["replay"] = Commands.ReplayCommand.Usage + Gateway + """
+
+          DIR                 a folder whose files (.jsonl, .json, .tsv) or sub-folders of them are partitions, named after them
+          --rate N            reviews (lines) per second (0: as fast as the gateway takes them)
+          --lines-per-event N lines of a file per event (100); a TSV file's header heads each of its events
+          --events-per-call N events of each partition per message of the stream (50)
+        Each review is validated as Event Hubs events are; refused ones are dead-lettered with their file, line and
+        offset (reviewctl deadletters). Replaying the same files again is recognised: nothing counts twice.
+        Exit code 3 when some reviews were refused.
+        """,
         ["query"] = Commands.DeliveryCommands.QueryUsage + Gateway,
         ["query scored"] = Commands.DeliveryCommands.QueryUsage + Gateway + """
 

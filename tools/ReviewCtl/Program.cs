@@ -16,6 +16,7 @@ var commands = new SortedDictionary<string, (string Summary, Func<string[], Task
     ["ack"] = ("acknowledge a priority review: ack REVIEW_ID [--category NAME]", QueryCommands.Acknowledge),
     ["deadletters"] = ("records refused, with their reasons", QueryCommands.DeadLetters),
     ["deliveries"] = ("the delivery of scored reviews per silo and destination: delivered, failures, buffered, lag", DeliveryCommands.Deliveries),
+    ["replay"] = ("replay archived review event files (one per partition) through the Event Hubs ingest path: replay DIR [--rate N]", ReplayCommand.RunAsync),
     ["query"] = ("scored reviews as delivered to PostgreSQL: query scored [--category NAME] [--stars N] [--since 2d]", DeliveryCommands.Query),
     ["watch"] = ("follow the live streams: watch metrics|alerts", QueryCommands.Watch),
     ["model"] = ("train and evaluate the sentiment model (model train | model eval FILE... [--builtin])", ModelCommand.RunAsync),

@@ -30,3 +30,13 @@ public interface IEventIngestGrain : IGrainWithStringKey
 {
     Task<EventIngestResult> Ingest(List<RawReviewEvent> events);
 }
+
+/// <summary>The keys of <see cref="IEventIngestGrain"/>: an Event Hubs partition id as it is, a replayed one prefixed.</summary>
+public static class EventIngestKeys
+{
+    public const string ReplayPrefix = "replay/";
+
+    public static string Replay(string partition) => ReplayPrefix + partition;
+
+    public static bool IsReplay(string key) => key.StartsWith(ReplayPrefix, StringComparison.Ordinal);
+}
