@@ -34,7 +34,9 @@ public sealed partial class EventIngestGrain(
         if (!EventIngestKeys.IsReplay(key))
         {
             var events = this.GetStreamProvider(StreamNames.EventsProvider).GetStream<RawReviewEvent>(StreamId.Create(StreamNames.Events, key));
-            await events.SubscribeAsync((e, _) => Ingest([e]));
+            // In batches (up to StreamPullingAgentOptions.BatchContainerBatchSize events): per event, a review
+            // partition would get a handful of reviews per batch, each logged on its own.
+            await events.SubscribeAsync(items => Ingest([.. items.Select(i => i.Item)]));
         }
     }
 

@@ -63,6 +63,8 @@ public sealed class FileEventHubAdapterFactory(
 /// </summary>
 internal sealed class FileEventHubReceiver : IEventHubReceiver
 {
+    private const int MaxEventsPerReceive = 64;
+
     private readonly ReviewEventFiles _files;
     private readonly string _partition;
     private IEnumerator<FileReviewEvent> _events;
@@ -91,7 +93,9 @@ internal sealed class FileEventHubReceiver : IEventHubReceiver
 
     public Task<IEnumerable<EventData>> ReceiveAsync(int maxCount, TimeSpan waitTime, CancellationToken cancellationToken)
     {
-        var batch = new List<EventData>(Math.Min(maxCount, 256));
+        // A few events a call: reading runs on the pulling agent's turn, which must stay short.
+        maxCount = Math.Min(maxCount, MaxEventsPerReceive);
+        var batch = new List<EventData>(maxCount);
         var now = DateTimeOffset.UtcNow;
         while (batch.Count < maxCount)
         {

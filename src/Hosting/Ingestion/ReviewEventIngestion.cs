@@ -93,6 +93,9 @@ public sealed class EventHubIngestOptions
 /// </summary>
 public static class ReviewEventIngestion
 {
+    /// <summary>Events delivered to an ingest grain at once, at most.</summary>
+    public const int EventsPerDelivery = 64;
+
     /// <param name="checkpoints">The platform's database (the SQLite file, or the cluster's PostgreSQL).</param>
     /// <returns>The options, or null when the section names no source.</returns>
     public static EventHubIngestOptions? AddReviewEventIngestion(this ISiloBuilder silo, IConfiguration config, DbDataSource? checkpoints, TimeSpan dedupHorizon)
@@ -139,6 +142,8 @@ public static class ReviewEventIngestion
                 b => b.Configure(o => o.PersistInterval = options.CheckpointInterval));
             // An enqueued time starts at the earliest event and skips the older ones (EventIngestGrain).
             streams.ConfigurePartitionReceiver(b => b.Configure(o => o.StartFromNow = options.StartPosition.Equals("latest", StringComparison.OrdinalIgnoreCase)));
+            // Events go to the ingest grains in batches, so that a review partition gets one batch per delivery.
+            streams.ConfigurePullingAgent(b => b.Configure(o => o.BatchContainerBatchSize = EventsPerDelivery));
             streams.ConfigureCacheEviction(b => b.Configure(o =>
             {
                 o.DataMaxAgeInCache = options.CacheMaxAge;
