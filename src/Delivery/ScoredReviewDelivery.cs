@@ -19,7 +19,9 @@ public sealed class ScoredReviewDelivery : IAsyncDisposable
     private long _appended;
 
     /// <summary>No destinations: appending does nothing and every flush is complete.</summary>
-    public static ScoredReviewDelivery None { get; } = new([], new DeliveryOptions(), null!, null!, TimeProvider.System, null!);
+    public static ScoredReviewDelivery None { get; } = new();
+
+    private ScoredReviewDelivery() => _destinations = [];
 
     public ScoredReviewDelivery(IReadOnlyList<IScoredReviewDestination> destinations, DeliveryOptions options, DeliveryErrorStore errors,
         IDeliveryDeadLetters deadLetters, TimeProvider clock, ILogger<ScoredReviewDelivery> logger)

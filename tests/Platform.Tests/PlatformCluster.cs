@@ -78,6 +78,30 @@ public sealed class PlatformCluster : IAsyncDisposable
 
     private async Task StartGatewayAsync(IEnumerable<KeyValuePair<string, string>> settings)
     {
+        // A port found free can be taken by another test's connection before Kestrel binds it: new ports, a few times.
+        for (var attempt = 1; ; attempt++)
+        {
+            var grpcPort = SiloProcess.FreePort();
+            var gateway = BuildGateway(settings, grpcPort, SiloProcess.FreePort());
+            try
+            {
+                await gateway.StartAsync();
+            }
+            catch (IOException ex) when (attempt < 5 && ex.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+            {
+                await gateway.DisposeAsync();
+                continue;
+            }
+            _gateway = gateway;
+            GatewayAddress = new Uri($"http://127.0.0.1:{grpcPort}");
+            Channel = GrpcChannel.ForAddress(GatewayAddress);
+            Gateway = new ReviewGateway.ReviewGatewayClient(Channel);
+            return;
+        }
+    }
+
+    private WebApplication BuildGateway(IEnumerable<KeyValuePair<string, string>> settings, int grpcPort, int httpPort)
+    {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Pipeline:Partitions"] = $"{Partitions}" });
@@ -85,14 +109,10 @@ public sealed class PlatformCluster : IAsyncDisposable
         builder.Services.AddSingleton(Cluster.Client);
         builder.Services.AddReviewGateway(builder.Configuration);
         builder.Services.AddApiKeys(builder.Configuration, IPAddress.Loopback, "the test gateway");
-        var grpcPort = SiloProcess.FreePort();
-        builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(IPAddress.Loopback, grpcPort, SiloProcess.FreePort()));
-        _gateway = builder.Build();
-        _gateway.MapReviewGateway();
-        await _gateway.StartAsync();
-        GatewayAddress = new Uri($"http://127.0.0.1:{grpcPort}");
-        Channel = GrpcChannel.ForAddress(GatewayAddress);
-        Gateway = new ReviewGateway.ReviewGatewayClient(Channel);
+        builder.WebHost.ConfigureKestrel(k => k.ListenOnGatewayPorts(IPAddress.Loopback, grpcPort, httpPort));
+        var gateway = builder.Build();
+        gateway.MapReviewGateway();
+        return gateway;
     }
 
     /// <summary>Sends every partition's buffered work downstream and closes due windows, so a poll sees it sooner.</summary>
