@@ -84,6 +84,8 @@ internal sealed class FileEventHubReceiver : IEventHubReceiver
         }
         else
         {
+            // Until an event is read, a partition that grows is read on from the checkpoint, not from its start.
+            _nextLine = offset == "-1" ? null : long.Parse(offset, CultureInfo.InvariantCulture);
             _events = files.Read(partition, offset == "-1" ? null : offset).GetEnumerator();
         }
     }
