@@ -130,11 +130,10 @@ public sealed partial class ReviewIngestor(
         var start = 0;
         try
         {
-            while (start < reviews.Count)
+            foreach (var (first, batch) in ReviewBatch.Split(reviews))
             {
-                var count = ReviewBatchEncoding.CountThatFit(reviews, start, ReviewBatch.MaxPayloadBytes);
-                await stream.OnNextAsync(ReviewBatch.Create(start == 0 && count == reviews.Count ? reviews : reviews.GetRange(start, count)));
-                start += count;
+                await stream.OnNextAsync(batch);
+                start = first + batch.Count;
             }
         }
         catch (Exception ex)

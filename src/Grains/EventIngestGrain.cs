@@ -110,14 +110,9 @@ public sealed partial class EventIngestGrain(
 
     private async Task PublishAsync(int partition, List<ReviewMessage> reviews, List<RawReviewEvent> events)
     {
-        var start = 0;
-        for (var chunk = 0; start < reviews.Count; chunk++)
+        foreach (var (_, batch) in ReviewBatch.Split(reviews, chunk => BatchId(events, partition, chunk)))
         {
-            var count = ReviewBatchEncoding.CountThatFit(reviews, start, ReviewBatch.MaxPayloadBytes);
-            var batch = ReviewBatch.Create(start == 0 && count == reviews.Count ? reviews : reviews.GetRange(start, count),
-                BatchId(events, partition, chunk));
             await _streams[partition].OnNextAsync(batch);
-            start += count;
         }
     }
 

@@ -103,6 +103,22 @@ public sealed class ReviewBatch
     public static ReviewBatch Create(IReadOnlyList<ReviewMessage> reviews, long batchId) =>
         new() { Payload = ReviewBatchEncoding.Encode(reviews), Count = reviews.Count, BatchId = batchId, TraceParent = System.Diagnostics.Activity.Current?.Id };
 
+    /// <summary>
+    /// The reviews as batches of at most <see cref="MaxPayloadBytes"/>, in order, each with the index of its first
+    /// review; <paramref name="batchIdOfChunk"/> gives the n-th batch its id (default: a random one).
+    /// </summary>
+    public static IEnumerable<(int Start, ReviewBatch Batch)> Split(List<ReviewMessage> reviews, Func<int, long>? batchIdOfChunk = null)
+    {
+        var start = 0;
+        for (var chunk = 0; start < reviews.Count; chunk++)
+        {
+            var count = ReviewBatchEncoding.CountThatFit(reviews, start, MaxPayloadBytes);
+            var part = start == 0 && count == reviews.Count ? reviews : reviews.GetRange(start, count);
+            yield return (start, Create(part, batchIdOfChunk?.Invoke(chunk) ?? NewBatchId()));
+            start += count;
+        }
+    }
+
     private static long NewBatchId()
     {
         long id;
