@@ -168,16 +168,13 @@ internal sealed partial class DeliveryChannel
                     _wake = NewSignal();
                 }
                 wake = _wake.Task;
-                // Wakes for the oldest record's age, and at least every second so that files rotate on time.
+                // Wakes for the oldest record's age, and at least every second for the destination's Tick.
                 var untilAged = _pending.Count > 0
                     ? TimeSpan.FromMilliseconds(_pending.Peek().BufferedAtMs + _options.BatchAge.TotalMilliseconds - now)
                     : TimeSpan.MaxValue;
                 wait = untilAged < TimeSpan.FromSeconds(1) ? untilAged : TimeSpan.FromSeconds(1);
             }
-            if (_destination is GzipJsonlFileDestination files)
-            {
-                files.RotateIfDue();
-            }
+            _destination.Tick();
             try
             {
                 await wake.WaitAsync(wait < TimeSpan.Zero ? TimeSpan.Zero : wait, _clock, stopping);
@@ -271,7 +268,7 @@ internal sealed partial class DeliveryChannel
                 {
                     return null;
                 }
-                delay = delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
+                delay = Doubled(delay);
             }
         }
     }
@@ -311,7 +308,7 @@ internal sealed partial class DeliveryChannel
             {
                 LogErrorsStoreFailed(ex, Name, records.Count);
                 await Task.Delay(delay, _clock, CancellationToken.None);
-                delay = delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
+                delay = Doubled(delay);
             }
         }
         LogDeadLettered(Name, records.Count, file, reason);
@@ -375,6 +372,9 @@ internal sealed partial class DeliveryChannel
         }
         signal.TrySetResult();
     }
+
+    /// <summary>The next wait of an exponential backoff, at most <see cref="DeliveryOptions.RetryMaxDelay"/>.</summary>
+    private TimeSpan Doubled(TimeSpan delay) => delay * 2 < _options.RetryMaxDelay ? delay * 2 : _options.RetryMaxDelay;
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 

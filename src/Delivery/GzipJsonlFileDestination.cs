@@ -88,6 +88,8 @@ public sealed class GzipJsonlFileDestination : IScoredReviewDestination
     /// Finishes the open file if it is past its size or age, without writing: called periodically so that a quiet
     /// stream's file is still handed to consumers on time.
     /// </summary>
+    void IScoredReviewDestination.Tick() => RotateIfDue();
+
     public void RotateIfDue()
     {
         _gate.Wait();

@@ -11,6 +11,14 @@ public interface IScoredReviewDestination : IAsyncDisposable
     string Name { get; }
 
     Task DeliverAsync(IReadOnlyList<ScoredReview> records, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Called by the delivery's loop between writes, at least once a second: work due by time rather than by records,
+    /// such as finishing a file that has grown old while nothing was written.
+    /// </summary>
+    void Tick()
+    {
+    }
 }
 
 /// <summary>The destination refuses the batch for what it holds: trying again will not help, splitting it may.</summary>
