@@ -100,8 +100,8 @@ public static class ApiMapping
             StarRating = review.StarRating ?? 0,
             PredictedStars = review.PredictedStars,
             ExpectedStars = review.ExpectedStars,
-            IngestedAt = Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(review.IngestedAtMs)),
-            EventTime = review.EventTimeMs is { } eventTime ? Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(eventTime)) : null,
+            IngestedAt = Time(review.IngestedAtMs),
+            EventTime = review.EventTimeMs is { } eventTime ? Time(eventTime) : null,
             ModelVersion = review.ModelVersion,
         };
         row.Probabilities.Add(review.Probabilities);
@@ -124,8 +124,10 @@ public static class ApiMapping
         BufferedBytes = status.BufferedBytes,
         OldestBufferedAgeMs = status.OldestBufferedAgeMs,
         LastLagMs = status.LastLagMs,
-        LastDeliveredAt = status.LastDeliveredAtMs > 0 ? Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(status.LastDeliveredAtMs)) : null,
+        LastDeliveredAt = status.LastDeliveredAtMs > 0 ? Time(status.LastDeliveredAtMs) : null,
         LastError = status.LastError,
-        LastErrorAt = status.LastErrorAtMs > 0 ? Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(status.LastErrorAtMs)) : null,
+        LastErrorAt = status.LastErrorAtMs > 0 ? Time(status.LastErrorAtMs) : null,
     };
+
+    private static Timestamp Time(long unixMs) => Timestamp.FromDateTimeOffset(DateTimeOffset.FromUnixTimeMilliseconds(unixMs));
 }

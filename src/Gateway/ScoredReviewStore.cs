@@ -19,9 +19,10 @@ public sealed class ScoredReviewStore(ScoredReviewQuery? query)
         {
             return new ScoredReviewStore(null);
         }
-        var connectionString = !string.IsNullOrEmpty(options.PostgresConnectionString)
-            ? options.PostgresConnectionString
-            : ClusterProfile.PostgresConnectionString(configuration);
-        return new ScoredReviewStore(new ScoredReviewQuery(Npgsql.NpgsqlDataSource.Create(connectionString)));
+        return new ScoredReviewStore(new ScoredReviewQuery(Npgsql.NpgsqlDataSource.Create(PostgresConnectionString(options, configuration))));
     }
+
+    /// <summary>The database scored reviews are delivered to: Delivery:PostgresConnectionString, else the cluster's.</summary>
+    public static string PostgresConnectionString(DeliveryOptions options, IConfiguration configuration) =>
+        !string.IsNullOrEmpty(options.PostgresConnectionString) ? options.PostgresConnectionString : ClusterProfile.PostgresConnectionString(configuration);
 }

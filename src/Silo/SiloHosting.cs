@@ -3,6 +3,7 @@ using Orleans.Configuration;
 using Orleans.Storage;
 using ReviewOrleans.Database;
 using ReviewOrleans.Delivery;
+using ReviewOrleans.Gateway;
 using ReviewOrleans.Grains;
 using ReviewOrleans.Hosting;
 using ReviewOrleans.Hosting.Ingestion;
@@ -74,9 +75,8 @@ public static class SiloHosting
         string? postgres = null;
         if (options.PostgreSQL)
         {
-            var separate = !string.IsNullOrEmpty(options.PostgresConnectionString);
-            postgres = separate ? options.PostgresConnectionString! : ClusterProfile.PostgresConnectionString(config);
-            if (separate)
+            postgres = ScoredReviewStore.PostgresConnectionString(options, config);
+            if (!string.IsNullOrEmpty(options.PostgresConnectionString))
             {
                 PostgresSchema.ApplyScriptAsync(postgres, PostgresSchema.ScoredReviewsScript, "Delivery:PostgresConnectionString")
                     .GetAwaiter().GetResult();
