@@ -99,10 +99,8 @@ public sealed class ScoredReviewPostgresTests
     public async Task ServerGoneDuringDelivery_BuffersAndRetries_NothingLostWhenItReturns()
     {
         await using var database = await DatabaseAsync();
-        var server = new NpgsqlConnectionStringBuilder(database.ConnectionString);
-        await using var outage = new TcpOutage(server.Host!, server.Port);
-        var throughRelay = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Host = "127.0.0.1", Port = outage.Port, Timeout = 3 };
-        await using var dataSource = NpgsqlDataSource.Create(throughRelay.ConnectionString);
+        await using var outage = TcpOutage.InFrontOf(database.ConnectionString, out var throughRelay);
+        await using var dataSource = NpgsqlDataSource.Create(throughRelay);
         using var errors = new ScratchDirectory("revieworleans-delivery-errors-");
         var deadLetters = new RecordedDeadLetters();
         await using var delivery = new ScoredReviewDelivery([new PostgresScoredReviewDestination(dataSource)], FastRetries(),
@@ -140,10 +138,8 @@ public sealed class ScoredReviewPostgresTests
     public async Task NotDeliverableWithinTheLimit_GoesToTheErrorsStoreAndTheDeadLetters_WithTheReason()
     {
         await using var database = await DatabaseAsync();
-        var server = new NpgsqlConnectionStringBuilder(database.ConnectionString);
-        await using var outage = new TcpOutage(server.Host!, server.Port);
-        var throughRelay = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Host = "127.0.0.1", Port = outage.Port, Timeout = 3 };
-        await using var dataSource = NpgsqlDataSource.Create(throughRelay.ConnectionString);
+        await using var outage = TcpOutage.InFrontOf(database.ConnectionString, out var throughRelay);
+        await using var dataSource = NpgsqlDataSource.Create(throughRelay);
         using var errors = new ScratchDirectory("revieworleans-delivery-errors-");
         var deadLetters = new RecordedDeadLetters();
         await using var delivery = new ScoredReviewDelivery([new PostgresScoredReviewDestination(dataSource)],

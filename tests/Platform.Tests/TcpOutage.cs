@@ -28,6 +28,15 @@ public sealed class TcpOutage : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
+    /// <summary>A relay in front of a PostgreSQL server, and the connection string that goes through it (3 s connect timeout).</summary>
+    public static TcpOutage InFrontOf(string connectionString, out string throughRelay)
+    {
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        var outage = new TcpOutage(server.Host!, server.Port);
+        throughRelay = new Npgsql.NpgsqlConnectionStringBuilder(connectionString) { Host = "127.0.0.1", Port = outage.Port, Timeout = 3 }.ConnectionString;
+        return outage;
+    }
+
     /// <summary>Drops every relayed connection; new ones are closed as soon as they are accepted.</summary>
     public void Cut()
     {
