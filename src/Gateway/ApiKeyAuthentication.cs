@@ -72,6 +72,12 @@ public static class ApiKeyAuthentication
                 await next(context);
                 return;
             }
+            if (BusinessDashboard.IsPage(context.Request.Path) && HttpMethods.IsGet(context.Request.Method))
+            {
+                // A person opening the dashboard gets the login page, not a bare 401.
+                context.Response.Redirect("login");
+                return;
+            }
             await Refuse(context, presented is not null ? $"the API key is not one of the keys in {ApiKeySet.Setting}"
                 : keys.Required ? "no API key: send the header 'authorization: Bearer <key>' (reviewctl: --api-key or REVIEWORLEANS_API_KEY)"
                 : $"no client certificate: this gateway requires one that chains to {GatewayTls.Section}:TrustedCertificatePath");
@@ -79,15 +85,20 @@ public static class ApiKeyAuthentication
     }
 
     private static bool IsOpen(PathString path) =>
-        path.Equals("/healthz", StringComparison.Ordinal) || path.StartsWithSegments("/grpc.health.v1.Health", StringComparison.Ordinal);
+        path.Equals("/healthz", StringComparison.Ordinal) || path.StartsWithSegments("/grpc.health.v1.Health", StringComparison.Ordinal)
+        || BusinessDashboard.IsOpen(path);
 
     /// <summary>
     /// The key from <c>authorization: Bearer KEY</c> (clients) or <c>Basic</c> with the key as password (browsers,
-    /// which prompt for it when told so by the 401's WWW-Authenticate).
+    /// which prompt for it when told so by the 401's WWW-Authenticate), or the business dashboard's login cookie.
     /// </summary>
     private static string? PresentedKey(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();
+        if (header.Length == 0 && request.Cookies.TryGetValue(BusinessDashboard.KeyCookie, out var cookie))
+        {
+            return cookie;
+        }
         if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return header["Bearer ".Length..].Trim();
@@ -116,6 +127,11 @@ public static class ApiKeyAuthentication
             return Task.CompletedTask;
         }
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        if (BusinessDashboard.IsApi(context.Request))
+        {
+            // The business dashboard's script reads these; a challenge would make the browser prompt over its login page.
+            return context.Response.WriteAsync(message + "\n");
+        }
         // Only Basic is announced, so that browsers prompt (Chromium gives up on a Bearer challenge beside it);
         // clients send Bearer all the same.
         context.Response.Headers.WWWAuthenticate = "Basic realm=\"ReviewOrleans\", charset=\"UTF-8\"";

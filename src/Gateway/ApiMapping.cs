@@ -45,6 +45,67 @@ public static class ApiMapping
         return api;
     }
 
+    public static Alert ToApi(AlertRecord alert)
+    {
+        var api = new Alert
+        {
+            Id = alert.Id,
+            Rule = alert.Rule,
+            Kind = alert.Kind,
+            State = alert.State,
+            Category = alert.Category,
+            Summary = alert.Summary,
+            Value = alert.Value,
+            Threshold = alert.Threshold,
+            FiredMs = alert.FiredMs,
+            ResolvedMs = alert.ResolvedMs,
+            WindowStartMs = alert.WindowStartMs,
+        };
+        api.Attribution.AddRange(alert.Attribution.Select(a => new FeatureAttribution
+        {
+            Feature = a.Feature,
+            Attribution = a.Attribution,
+            Strength = a.Strength,
+            Direction = a.Direction,
+        }));
+        api.Deliveries.AddRange(alert.Deliveries.Select(d => new AlertDelivery
+        {
+            Target = d.Target,
+            Event = d.Event,
+            State = d.State,
+            Attempts = d.Attempts,
+            LastError = d.LastError,
+            LastAttemptMs = d.LastAttemptMs,
+            NextAttemptMs = d.NextAttemptMs,
+        }));
+        return api;
+    }
+
+    public static AlertRule ToApi(AlertRuleRecord rule) => new()
+    {
+        Name = rule.Name,
+        Kind = rule.Kind,
+        Threshold = rule.Threshold,
+        Windows = rule.Windows,
+        Category = rule.Category,
+        MinReviews = rule.MinReviews,
+        SilenceSeconds = rule.SilenceSeconds,
+        Disabled = rule.Disabled,
+    };
+
+    public static AlertRuleRecord FromApi(AlertRule rule) =>
+        new(rule.Name, rule.Kind, rule.Threshold, rule.Windows, rule.Category, rule.MinReviews, rule.SilenceSeconds, rule.Disabled);
+
+    public static AnomalyGradeWindow ToApi(AnomalyGradeWindowRecord window) => new()
+    {
+        StartMs = window.StartMs,
+        EndMs = window.EndMs,
+        MaxGrade = window.MaxGrade,
+        MaxScore = window.MaxScore,
+        Points = window.Points,
+        Detections = window.Detections,
+    };
+
     public static PriorityReview ToApi(PriorityReviewRecord review) => new()
     {
         ReviewId = review.ReviewId,

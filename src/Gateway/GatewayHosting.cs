@@ -24,6 +24,7 @@ public static class GatewayHosting
             {
                 o.Partitions = configuration.GetValue("Pipeline:Partitions", o.Partitions);
                 o.AnomalyShards = configuration.GetValue("Pipeline:AnomalyShards", o.AnomalyShards);
+                o.WindowSize = configuration.GetValue("Pipeline:WindowSize", o.WindowSize);
             })
             .Validate(o => o.Partitions >= 1, "Pipeline:Partitions must be at least 1")
             .Validate(o => o.AnomalyShards >= 1, "Pipeline:AnomalyShards must be at least 1")
@@ -36,7 +37,9 @@ public static class GatewayHosting
         services.AddSingleton<ReviewIngestor>();
         services.AddSingleton<GatewayStreams>();
         services.AddSingleton(_ => ScoredReviewStore.From(configuration));
-        services.AddGrpc(o => o.EnableDetailedErrors = false);
+        // JSON transcoding serves the query methods' google.api.http routes (/v1/...) too: the business dashboard
+        // reads them, and so can any client without a gRPC stack.
+        services.AddGrpc(o => o.EnableDetailedErrors = false).AddJsonTranscoding();
         // GatewayRequestFrames checks each message first, with the sizes named; gRPC's own check is the same limit.
         services.AddOptions<Grpc.AspNetCore.Server.GrpcServiceOptions>()
             .Configure<IOptions<GatewayOptions>>((grpc, gateway) => grpc.MaxReceiveMessageSize = gateway.Value.MaxRequestBytes);
@@ -80,6 +83,7 @@ public static class GatewayHosting
         endpoints.MapGrpcService<ReviewGatewayService>();
         endpoints.MapGrpcHealthChecksService();
         endpoints.MapGrpcReflectionService();
+        endpoints.MapBusinessDashboard();
         endpoints.MapGet("/healthz", async (HealthCheckService health, CancellationToken cancellationToken) =>
         {
             var report = await health.CheckHealthAsync(cancellationToken);

@@ -14,6 +14,9 @@ public sealed class GatewayOptions
     /// <summary>Anomaly grains in use (at most one per partition).</summary>
     public int EffectiveAnomalyShards => StreamNames.EffectiveAnomalyShards(AnomalyShards, Partitions);
 
+    /// <summary>The silos' Pipeline:WindowSize, for the dashboard's time axis and GetAnomalyGrades.</summary>
+    public TimeSpan WindowSize { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Most records accepted in one PutReviews call (Kinesis PutRecordBatch allows 500).</summary>
     public int MaxBatchRecords { get; set; } = 10_000;
 

@@ -330,14 +330,69 @@ public sealed class ReviewGatewayService(
         }
     }
 
-    public override async Task WatchAlerts(WatchAlertsRequest request, IServerStreamWriter<AnomalyAlert> responseStream, ServerCallContext context)
+    public override async Task WatchAlerts(WatchAlertsRequest request, IServerStreamWriter<AlertNotice> responseStream, ServerCallContext context)
     {
-        using var lease = await streams.Alerts.WatchAsync();
+        var notices = await streams.WatchNoticesAsync(context.CancellationToken);
         await context.WriteResponseHeadersAsync([]);
-        await foreach (var alert in lease.Reader.ReadAllAsync(context.CancellationToken))
+        await foreach (var notice in notices)
         {
-            await responseStream.WriteAsync(ApiMapping.ToApi(alert), context.CancellationToken);
+            await responseStream.WriteAsync(notice, context.CancellationToken);
         }
+    }
+
+    public override async Task<GetAnomalyGradesResponse> GetAnomalyGrades(GetAnomalyGradesRequest request, ServerCallContext context)
+    {
+        var last = WindowCount(request.LastWindows, 720, "last_windows");
+        var since = clock.GetUtcNow().ToUnixTimeMilliseconds() - (long)(last + 1) * (long)_options.WindowSize.TotalMilliseconds;
+        var shards = await Task.WhenAll(Enumerable.Range(0, _options.EffectiveAnomalyShards)
+            .Select(s => cluster.GetGrain<IAnomalyGrain>(s).GetGrades(since)));
+        var response = new GetAnomalyGradesResponse();
+        // Shards split the stream: a window's grade is the highest of any, its points the sum.
+        response.Windows.AddRange(shards.SelectMany(s => s).GroupBy(w => w.StartMs).OrderBy(g => g.Key).TakeLast(last)
+            .Select(g => ApiMapping.ToApi(new AnomalyGradeWindowRecord
+            {
+                StartMs = g.Key,
+                EndMs = g.Max(w => w.EndMs),
+                MaxGrade = g.Max(w => w.MaxGrade),
+                MaxScore = g.Max(w => w.MaxScore),
+                Points = g.Sum(w => w.Points),
+                Detections = g.Sum(w => w.Detections),
+            })));
+        return response;
+    }
+
+    public override async Task<ListAlertsResponse> ListAlerts(ListAlertsRequest request, ServerCallContext context)
+    {
+        var limit = WindowCount(request.Limit, 50, "limit");
+        var list = await cluster.GetGrain<IAlertGrain>(StreamNames.AllKey).List(limit);
+        var response = new ListAlertsResponse();
+        response.Firing.AddRange(list.Firing.Select(ApiMapping.ToApi));
+        response.Recent.AddRange(list.Recent.Select(ApiMapping.ToApi));
+        return response;
+    }
+
+    public override async Task<AlertRules> GetAlertRules(GetAlertRulesRequest request, ServerCallContext context)
+    {
+        var response = new AlertRules();
+        response.Rules.AddRange((await cluster.GetGrain<IAlertGrain>(StreamNames.AllKey).GetRules()).Select(ApiMapping.ToApi));
+        return response;
+    }
+
+    public override async Task<AlertRules> PutAlertRules(AlertRules request, ServerCallContext context)
+    {
+        List<AlertRuleRecord> rules;
+        try
+        {
+            rules = await cluster.GetGrain<IAlertGrain>(StreamNames.AllKey).PutRules([.. request.Rules.Select(ApiMapping.FromApi)]);
+        }
+        catch (ArgumentException ex)
+        {
+            // The grain's checks name each rule and field ("rules[1] ('x').threshold: ...").
+            throw new RpcException(new Status(StatusCode.InvalidArgument, ex.Message.Replace(" (Parameter 'rules')", "", StringComparison.Ordinal)));
+        }
+        var response = new AlertRules();
+        response.Rules.AddRange(rules.Select(ApiMapping.ToApi));
+        return response;
     }
 
     /// <summary>

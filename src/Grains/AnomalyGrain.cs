@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
 using ReviewOrleans.Analytics.Forest;
+using ReviewOrleans.Analytics.Windows;
 using ReviewOrleans.Contracts.Grains;
 using ReviewOrleans.Delivery;
 
@@ -21,6 +22,9 @@ public sealed class AnomalyState
 
     /// <summary>The log sequence applied through from each partition; saved with the forest it went into.</summary>
     [Id(7)] public DeliveryMarks Marks { get; set; } = new();
+
+    /// <summary>The newest windows' highest grades (Pipeline:HistoryWindows of them), oldest first.</summary>
+    [Id(8)] public List<AnomalyGradeWindowRecord> Grades { get; set; } = [];
 }
 
 /// <summary>
@@ -154,10 +158,12 @@ public sealed partial class AnomalyGrain(
             var observation = observations[i];
             var score = scores[i] = _forest.Score(observation.Features);
             var grade = _grader.Process(score);
-            if (grade.IsAnomaly && current.LastGrade <= 0)
+            var detected = grade.IsAnomaly && current.LastGrade <= 0;
+            if (detected)
             {
                 (raised ??= []).Add(Alert(_forest, observation, score, grade.Grade));
             }
+            RecordGrade(observation.TimeMs, score, grade.Grade, detected);
             _forest.Update(observation.Features);
             current.LastScore = score;
             current.LastGrade = grade.Grade;
@@ -199,7 +205,9 @@ public sealed partial class AnomalyGrain(
         for (var i = 0; i < observations.Count; i++)
         {
             var grade = _grader.Process(scores[i]);
-            if (grade.IsAnomaly && current.LastGrade <= 0)
+            var detected = grade.IsAnomaly && current.LastGrade <= 0;
+            RecordGrade(observations[i].TimeMs, scores[i], grade.Grade, detected);
+            if (detected)
             {
                 before.ScoreAndUpdate(points.AsSpan(caughtUp * dims, (i - caughtUp) * dims), new double[i - caughtUp], threads);
                 caughtUp = i;
@@ -265,6 +273,33 @@ public sealed partial class AnomalyGrain(
         this.MigrateOnIdle();
         return Task.FromResult(true);
     }
+
+    /// <summary>Adds a graded point to its window's maximum; the alert rules and the dashboard read these.</summary>
+    private void RecordGrade(long timeMs, double score, double grade, bool detected)
+    {
+        var grades = state.State.Grades;
+        var size = (long)_options.WindowSize.TotalMilliseconds;
+        var start = TumblingWindowAggregator.WindowStartOf(timeMs, size);
+        var window = grades.Count > 0 && grades[^1].StartMs == start ? grades[^1]
+            : grades.FindLast(w => w.StartMs == start); // a point scored late lands in its own window
+        if (window is null)
+        {
+            window = new AnomalyGradeWindowRecord { StartMs = start, EndMs = start + size };
+            var at = grades.FindLastIndex(w => w.StartMs < start) + 1;
+            grades.Insert(at, window);
+            if (grades.Count > _options.HistoryWindows)
+            {
+                grades.RemoveRange(0, grades.Count - _options.HistoryWindows);
+            }
+        }
+        window.MaxGrade = Math.Max(window.MaxGrade, grade);
+        window.MaxScore = Math.Max(window.MaxScore, score);
+        window.Points++;
+        window.Detections += detected ? 1 : 0;
+    }
+
+    public Task<List<AnomalyGradeWindowRecord>> GetGrades(long sinceStartMs) =>
+        Task.FromResult(state.State.Grades.Where(w => w.StartMs >= sinceStartMs).ToList());
 
     public Task<AnomalyStatus> GetStatus(int recentAlerts)
     {

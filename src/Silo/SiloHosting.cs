@@ -3,6 +3,8 @@ using Orleans.Configuration;
 using Orleans.Storage;
 using ReviewOrleans.Database;
 using ReviewOrleans.Delivery;
+using ReviewOrleans.Alerting;
+using ReviewOrleans.Contracts.Grains;
 using ReviewOrleans.Gateway;
 using ReviewOrleans.Grains;
 using ReviewOrleans.Hosting;
@@ -47,7 +49,39 @@ public static class SiloHosting
             services.PostConfigure<PipelineOptions>(o => o.EventsStartTimeMs = eventsStart.ToUnixTimeMilliseconds());
         }
         AddReminders(silo, config);
+        AddAlerting(silo, config);
         return silo;
+    }
+
+    /// <summary>
+    /// The Alerts section (rules and webhooks, checked here so that a bad one stops the silo at start) and the alert
+    /// grain's activation once the silo is up: silence is watched from then on, even before the first review.
+    /// </summary>
+    private static void AddAlerting(ISiloBuilder silo, IConfiguration config)
+    {
+        var options = config.GetSection(AlertingOptions.SectionName).Get<AlertingOptions>() ?? new AlertingOptions();
+        if (options.Check() is { Count: > 0 } errors)
+        {
+            throw new OptionsValidationException(AlertingOptions.SectionName, typeof(AlertingOptions), errors);
+        }
+        silo.Services.AddOptions<AlertingOptions>().Bind(config.GetSection(AlertingOptions.SectionName));
+        // One client for every webhook: pooled connections, renewed so that a webhook's DNS change is seen.
+        silo.Services.AddSingleton(_ => new WebhookSender(new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+        {
+            Timeout = Timeout.InfiniteTimeSpan, // each attempt has its webhook's own Timeout
+        }));
+        silo.AddStartupTask(async (services, cancellationToken) =>
+        {
+            try
+            {
+                await services.GetRequiredService<IGrainFactory>().GetGrain<IAlertGrain>(StreamNames.AllKey).Watch();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The first window on the metrics stream activates it as well; a silo must not fail to start for this.
+                services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SiloHosting)).LogWarning(ex, "The alert grain could not be activated at start; the next closed window activates it");
+            }
+        });
     }
 
     /// <summary>

@@ -41,6 +41,8 @@ internal static class CommandHelp
         ["priority"] = "usage: reviewctl priority [--category NAME] [--limit N]" + Gateway + "\n  --category NAME one category's queue (default: all)\n  --limit N       reviews to show (20)",
         ["ack"] = "usage: reviewctl ack REVIEW_ID [--category NAME]" + Gateway + "\n  --category NAME the queue it is in (default: found by id)",
         ["deadletters"] = "usage: reviewctl deadletters [--limit N]" + Gateway + "\n  --limit N       newest records to show (20)",
+        ["alerts"] = Commands.AlertCommands.Usage + Gateway,
+        ["alerts rules"] = Commands.AlertCommands.Usage + Gateway,
         ["deliveries"] = "usage: reviewctl deliveries" + Gateway + "\n\nPer silo hosting an anomaly shard and per destination: records delivered and dead-lettered, failed writes, retries, what is buffered, the oldest buffered record's age and the last batch's ingest-to-delivered lag.",
         ["replay"] = Commands.ReplayCommand.Usage + Gateway + """
 
@@ -63,7 +65,7 @@ internal static class CommandHelp
           --limit N       rows to show (100, at most 10000)
         Reads the scored_reviews table through the gateway (Delivery:PostgreSQL), newest first.
         """,
-        ["watch"] = "usage: reviewctl watch metrics|alerts [--category NAME] [--max N]" + Gateway + "\n  --category NAME only this category's windows (metrics)\n  --max N         stop after N items",
+        ["watch"] = "usage: reviewctl watch metrics|alerts [--category NAME] [--max N]" + Gateway + "\n  --category NAME only this category's windows (metrics) or alerts and detections (alerts)\n  --max N         stop after N items",
         ["cluster"] = "usage: reviewctl cluster" + Gateway + "\n\nThe silos of the membership table (status, address, uptime) and the silo hosting each partition and anomaly shard.",
         ["db"] = Commands.DbCommand.Usage,
         ["db init"] = "usage: reviewctl db init [--connection CS]\n\nApplies each db/postgresql/ script newer than the database's schema_version, in one transaction.\n  --connection CS   an Npgsql connection string (default $REVIEWORLEANS_POSTGRES)",

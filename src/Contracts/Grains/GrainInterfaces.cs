@@ -76,6 +76,9 @@ public interface IAnomalyGrain : IGrainWithIntegerKey
     /// <summary>Migrates (saving the forest first) when running elsewhere than <paramref name="silo"/>; returns whether it moves.</summary>
     Task<bool> MoveIfMisplaced(string silo);
 
+    /// <summary>The shard's windows (Pipeline:WindowSize, by scoring time) starting at or after <paramref name="sinceStartMs"/>, oldest first.</summary>
+    Task<List<AnomalyGradeWindowRecord>> GetGrades(long sinceStartMs);
+
     /// <summary>The scored-review delivery of the silo this shard runs on (the shards are what feed it), per destination.</summary>
     Task<List<DeliveryStatusRecord>> GetDeliveryStatus();
 }
@@ -107,4 +110,25 @@ public interface IDeadLetterGrain : IGrainWithIntegerKey
     Task<int> Add(List<DeadLetterRecord> deadLetters);
 
     Task<DeadLetterPage> List(int limit);
+}
+
+/// <summary>
+/// The alert rules over closed windows, the alerts they raise and their webhooks. One for the cluster, keyed by
+/// <see cref="StreamNames.AllKey"/>: it subscribes implicitly to the "metrics" stream of that key.
+/// </summary>
+public interface IAlertGrain : IGrainWithStringKey
+{
+    /// <summary>Activates the grain (silos call it at start) so that silence is watched even when no review arrives.</summary>
+    Task Watch();
+
+    Task<AlertList> List(int limit);
+
+    Task<List<AlertRuleRecord>> GetRules();
+
+    /// <summary>Replaces the rules (kept in the grain's state from then on); returns them.</summary>
+    /// <exception cref="ArgumentException">A rule is invalid; the message names each rule and field.</exception>
+    Task<List<AlertRuleRecord>> PutRules(List<AlertRuleRecord> rules);
+
+    /// <summary>Judges the windows due now and sends due notifications (normally the timers do it).</summary>
+    Task Evaluate();
 }

@@ -25,6 +25,9 @@ public static class StreamNames
     /// <summary>Anomaly alerts on one stream (key <see cref="AllKey"/>); each item is an <see cref="AnomalyAlertRecord"/>.</summary>
     public const string Alerts = "alerts";
 
+    /// <summary>The alert rules' alerts as they fire and resolve (key <see cref="AllKey"/>); each item is an <see cref="AlertRecord"/>.</summary>
+    public const string AlertEvents = "alert-events";
+
     public const string AllKey = "all";
 
     /// <summary>The stream provider that reads producers' own events from Event Hubs (Ingest:EventHubs), apart from <see cref="Provider"/>.</summary>

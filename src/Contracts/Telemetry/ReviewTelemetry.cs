@@ -51,6 +51,10 @@ public static class ReviewTelemetry
     public static readonly Counter<long> Alerts = Meter.CreateCounter<long>(
         "revieworleans.anomaly.alerts", "{alert}", "Anomaly alerts raised");
 
+    /// <summary>Alert rules' alerts firing and resolving (tags <c>rule</c>, <c>event</c>: fired or resolved).</summary>
+    public static readonly Counter<long> RuleAlerts = Meter.CreateCounter<long>(
+        "revieworleans.alerts", "{alert}", "Alert rules' alerts fired and resolved");
+
     private static double[] LatencyBuckets => [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000];
 
     /// <summary>Counts refusals, one tag set per distinct reason.</summary>

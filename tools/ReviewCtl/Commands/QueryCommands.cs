@@ -163,14 +163,17 @@ internal static class QueryCommands
                 case "alerts":
                     using (var call = gateway.Client.WatchAlerts(new WatchAlertsRequest(), cancellationToken: cancel.Token))
                     {
-                        await foreach (var alert in call.ResponseStream.ReadAllAsync(cancel.Token))
+                        await foreach (var notice in call.ResponseStream.ReadAllAsync(cancel.Token))
                         {
                             // The alerts stream is not keyed by category, so --category filters here.
-                            if (category.Length > 0 && alert.Category != category)
+                            var noticeCategory = notice.Alert?.Category ?? notice.Detection?.Category ?? "";
+                            if (category.Length > 0 && noticeCategory != category)
                             {
                                 continue;
                             }
-                            gateway.Print(alert, () => Console.WriteLine(FormatAlert(alert)));
+                            gateway.Print(notice, () => Console.WriteLine(notice.Alert is { } alert
+                                ? $"{Time(alert.ResolvedMs > 0 ? alert.ResolvedMs : alert.FiredMs),-24} {alert.State.ToUpperInvariant(),-8} {alert.Rule}: {alert.Summary}"
+                                : "detection " + FormatAlert(notice.Detection!)));
                             if (++seen >= max) break;
                         }
                     }
